@@ -1,0 +1,99 @@
+package service
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/ncmhq/ncm"
+)
+
+// Name rules from NCP (api-reference §1.8, live behaviour recorded in field
+// case C52): letters, digits and '-', starting with a letter. Creation allows
+// NameMaxLength characters; look-ups and deletes accept up to 30 because
+// older certificates were created under the 3-30 rule.
+var nameChars = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
+
+// LookupNameMaxLength is the longest name a look-up or delete accepts.
+const LookupNameMaxLength = 30
+
+func (s *Service) checkNewName(field, name string) error {
+	max := s.cfg.NameMaxLength
+	if len(name) < 3 || len(name) > max || !nameChars.MatchString(name) {
+		return ncm.Invalid(field, "can only contain 3-%d English alphabet, numbers, and '-' and must start with an alphabetic character (got %q)", max, name)
+	}
+	return nil
+}
+
+// CheckLookupName validates a certificateName used to find a certificate.
+func CheckLookupName(field, name string) error {
+	if len(name) > LookupNameMaxLength || (name != "" && !nameChars.MatchString(name)) {
+		return ncm.Invalid(field, "must be at most %d English letters, digits and '-', starting with a letter (got %q)", LookupNameMaxLength, name)
+	}
+	return nil
+}
+
+// maxDomains bounds the names of one request.
+const maxDomains = 100
+
+// normalizeDomain lower-cases a domain name and checks it is a host name a
+// public CA would certify: labels of letters, digits and '-', at least two
+// labels, an optional leading "*." wildcard.
+func normalizeDomain(field, d string) (string, error) {
+	d = strings.ToLower(strings.TrimSpace(d))
+	d = strings.TrimSuffix(d, ".")
+	host := strings.TrimPrefix(d, "*.")
+	if d == "" {
+		return "", ncm.Invalid(field, "must not be empty")
+	}
+	if len(d) > 253 {
+		return "", ncm.Invalid(field, "%q is longer than 253 characters", d)
+	}
+	labels := strings.Split(host, ".")
+	if len(labels) < 2 {
+		return "", ncm.Invalid(field, "%q is not a fully qualified domain name (e.g. www.example.com)", d)
+	}
+	for _, l := range labels {
+		if !validLabel(l) {
+			return "", ncm.Invalid(field, "%q is not a valid domain name: label %q must be 1-63 letters, digits or '-', not starting or ending with '-'", d, l)
+		}
+	}
+	return d, nil
+}
+
+func validLabel(l string) bool {
+	if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// domainList returns the certificate's SAN list: the common name first, then
+// the requested dnsName entries in order, without duplicates.
+func domainList(commonName string, dnsNames []string) ([]string, error) {
+	cn, err := normalizeDomain("commonName", commonName)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{cn}
+	seen := map[string]bool{cn: true}
+	for _, d := range dnsNames {
+		n, err := normalizeDomain("dnsName", d)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	if len(out) > maxDomains {
+		return nil, ncm.Invalid("dnsName", "at most %d domains per certificate (got %d)", maxDomains, len(out))
+	}
+	return out, nil
+}
