@@ -37,6 +37,9 @@ func (s *Server) trace(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := fmt.Sprintf("%s%010x", tracePrefix, traceCounter.Add(1))
 		w.Header().Set(ncpapi.HeaderTraceID, id)
+		// The Date header comes from the server's clock (which tests and the
+		// emulator control), so clients can measure their skew against it.
+		w.Header().Set("Date", s.Clock.Now().UTC().Format(http.TimeFormat))
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), traceKey, id)))
 	})
 }
@@ -170,7 +173,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, "", err)
 			return
 		}
-		if verr := s.Verifier.Verify(r.Method, r.URL.RequestURI(), creds, string(secret)); verr != nil || p == nil {
+		// r.RequestURI is the request target exactly as received; the
+		// signature covers those bytes, never a re-encoded form.
+		if verr := s.Verifier.Verify(r.Method, r.RequestURI, creds, string(secret)); verr != nil || p == nil {
 			if verr == nil { // unknown key that happened to verify against the dummy: impossible in practice
 				verr = fmt.Errorf("signature does not match")
 			}
