@@ -35,7 +35,7 @@ func TestFieldC41_TimeZoneKeptFromCertificateToWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.admin("dcv", "approve", itoa(pc.CertificateNo))
+	ts.approve(pc.CertificateNo)
 	r, err := c.ListAdvancedCertificates(ctx, listAll())
 	if err != nil {
 		t.Fatal(err)

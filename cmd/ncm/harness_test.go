@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/ncmhq/ncm/client"
 	"github.com/ncmhq/ncm/ncpsig"
+	"github.com/ncmhq/ncm/service"
 )
 
 // fakeClock is a clock tests move by hand. A following clock runs with the
@@ -252,4 +253,19 @@ func signHeaders(req *http.Request, target, ak, sk string, now time.Time) {
 	req.Header.Set("x-ncp-apigw-timestamp", ts)
 	req.Header.Set("x-ncp-iam-access-key", ak)
 	req.Header.Set("x-ncp-apigw-signature-v2", ncpsig.Sign(req.Method, target, ts, ak, sk))
+}
+
+// approve passes domain validation of a certificate the way
+// `ncm admin dcv approve` does, but on the server's (fake) clock.
+func (ts *testServer) approve(no int64) {
+	ts.t.Helper()
+	a, err := openApp(context.Background(), storeOptions{DataDir: ts.dataDir, Zone: "PUB", DisplayTimezone: "Asia/Seoul"},
+		service.Config{Clock: ts.clock}, discardLogger())
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.svc.ApproveValidation(context.Background(), no); err != nil {
+		ts.t.Fatalf("approve %d: %v", no, err)
+	}
 }
