@@ -77,6 +77,12 @@ type Store interface {
 // that member's rows; another member's object is ENOTFOUND, exactly like a
 // missing one.
 type Tx interface {
+	// Method sets added by later features live in their own files (and
+	// their own sqlstore files), so they can grow independently.
+	CertificateTx // certstore.go: intake, lists, delete, instances
+	LifecycleTx   // lifecycle.go: DCV, orders, jobs, events, emulator state
+	GatewayTx     // gateway.go: replay nonces and other gateway state
+
 	// CountMembers returns the number of members.
 	CountMembers(ctx context.Context) (int, error)
 	// CreateMember stores m, assigning m.No when it is empty.

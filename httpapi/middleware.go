@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -157,11 +158,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		creds, err := ncpsig.ParseHeaders(r.Header)
 		if err != nil {
-			s.writeGatewayError(w, gwAuthFailed, err.Error())
+			s.writeGatewayError(w, gwAuthFailed, sigDetails(err))
 			return
 		}
 		if err := s.Verifier.CheckTimestamp(creds.Timestamp, s.Clock.Now()); err != nil {
-			s.writeGatewayError(w, gwAuthFailed, err.Error())
+			s.writeGatewayError(w, gwAuthFailed, sigDetails(err))
 			return
 		}
 		p, secret, err := s.Service.Authenticate(r.Context(), creds.AccessKey)
@@ -179,7 +180,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			if verr == nil { // unknown key that happened to verify against the dummy: impossible in practice
 				verr = fmt.Errorf("signature does not match")
 			}
-			s.writeGatewayError(w, gwAuthFailed, verr.Error())
+			s.writeGatewayError(w, gwAuthFailed, sigDetails(verr))
 			return
 		}
 		if holder, ok := r.Context().Value(principalHolderKey{}).(**service.Principal); ok {
@@ -194,4 +195,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	})
+}
+
+// sigDetails is the caller-safe text of a signature failure for the 401
+// envelope's details.
+func sigDetails(err error) string {
+	var se *ncpsig.Error
+	if errors.As(err, &se) {
+		return se.Details
+	}
+	return err.Error()
 }

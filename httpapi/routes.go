@@ -12,6 +12,12 @@ func (s *Server) routes() http.Handler {
 	api.Handle("POST /api/v2/certificate/requestPaidCertificateIssuance", s.handleRequestAdvancedCertificate())
 	api.Handle("POST /api/v2/certificate/registPrivateKey", s.handleRegisterPrivateKey())
 
+	// API 1.0 and 2.0: certificate intake, lists, export, delete.
+	// (certificates.go)
+
+	// API 2.0: orders, domain validation, reissue, revoke, renewal, domains,
+	// organizations, ACME EAB credentials. (lifecycle.go)
+
 	return s.gateway(api)
 }
 
