@@ -211,8 +211,8 @@ func TestFieldC30_TimestampUnits(t *testing.T) {
 		"ErrMicroseconds": {strconv.FormatInt(now.UnixMicro(), 10), "milliseconds"},
 		// Leading and trailing spaces never arrive: HTTP strips them from
 		// header values (RFC 9110 OWS). Spaces inside do.
-		"ErrSpaces": {strconv.FormatInt(now.UnixMilli(), 10)[:6] + " " + strconv.FormatInt(now.UnixMilli(), 10)[6:], "milliseconds"},
-		"ErrNonNumeric":   {"yesterday", "milliseconds"},
+		"ErrSpaces":     {strconv.FormatInt(now.UnixMilli(), 10)[:6] + " " + strconv.FormatInt(now.UnixMilli(), 10)[6:], "milliseconds"},
+		"ErrNonNumeric": {"yesterday", "milliseconds"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
