@@ -36,7 +36,7 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return nameField(jsonError(err), body, v) // strict.go
 	}
 	if dec.More() {
 		return ncm.Invalid("body", "must hold exactly one JSON object; found more after it")

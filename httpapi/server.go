@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ncmhq/ncm"
+	"github.com/ncmhq/ncm/emulator"
 	"github.com/ncmhq/ncm/ncpsig"
 	"github.com/ncmhq/ncm/service"
 )
@@ -36,6 +37,21 @@ type Server struct {
 	AllowSubAccountV2 bool
 	// MaxBodyBytes bounds request bodies. Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// RateLimit is the requests per second allowed per access key
+	// (--rate-limit); 0 turns rate limiting off. RateBurst is the bucket
+	// size (--rate-burst), default RateLimit rounded up. See abuse.go.
+	RateLimit float64
+	RateBurst int
+	// RejectReplays refuses a signed request whose signature was already
+	// seen within the signature window (--reject-replays).
+	RejectReplays bool
+	// Emulator, when set (ncm serve --emulator), serves the control plane
+	// under /_ncm/v1/ and injects its faults into the API; Clock should
+	// then be its clock. nil turns both off. See control.go.
+	Emulator *emulator.Emulator
+
+	// patterns are the route patterns, recorded by routes() (Routes).
+	patterns []string
 }
 
 // Handler returns the complete HTTP handler: gateway middleware and routes.

@@ -90,6 +90,7 @@ func (s *Service) RequestAdvanced(ctx context.Context, p *Principal, req Advance
 		CreatedAt:         now,
 		UpdatedAt:         now,
 	}
+	allValid := false // every domain validated already (PD reusing a validation)
 	err = s.cfg.Store.Write(ctx, func(tx ncm.Tx) error {
 		if req.OrganizationNo != 0 {
 			if _, err := tx.Organization(ctx, p.MemberNo, req.OrganizationNo); err != nil {
@@ -103,6 +104,9 @@ func (s *Service) RequestAdvanced(ctx context.Context, p *Principal, req Advance
 		if err := tx.CreateCertificate(ctx, cert); err != nil {
 			return err
 		}
+		if allValid, err = s.startValidation(ctx, tx, cert, false); err != nil {
+			return err
+		}
 		return tx.AppendEvent(ctx, s.event(cert, ncm.EventRequested))
 	})
 	if err != nil {
@@ -110,8 +114,8 @@ func (s *Service) RequestAdvanced(ctx context.Context, p *Principal, req Advance
 	}
 	s.cfg.Logger.InfoContext(ctx, "advanced certificate requested", "member", p.MemberNo,
 		"certificateNo", cert.No, "orderId", order.ID, "type", cert.Type)
-	if s.cfg.AutoValidate {
-		issued, err := s.ApproveValidation(ctx, cert.No)
+	if s.cfg.AutoValidate || allValid {
+		issued, err := s.issueValidated(ctx, cert.No)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -152,97 +156,6 @@ func checkCSRNames(csr *x509.CertificateRequest, names []string) error {
 		}
 	}
 	return nil
-}
-
-// ApproveValidation marks every domain of an Ongoing certificate as
-// validated and has the CA issue it. The certificate then is
-// "Normal (private key not registered)" until RegisterPrivateKey, and the
-// order's subscription starts with the first issuance. For operators
-// (`ncm admin dcv approve`) and AutoValidate; not exposed to API callers.
-//
-// Errors: ENOTFOUND (1006) for an unknown certificate; ECONFLICT
-// (CodeBadState) if it is not Ongoing.
-func (s *Service) ApproveValidation(ctx context.Context, certificateNo int64) (*ncm.Certificate, error) {
-	var cert *ncm.Certificate
-	var org *ncm.Organization
-	err := s.cfg.Store.Read(ctx, func(tx ncm.Tx) (err error) {
-		if cert, err = tx.CertificateByNo(ctx, certificateNo); err != nil {
-			return err
-		}
-		if cert.OrganizationNo != 0 {
-			org, err = tx.Organization(ctx, cert.MemberNo, cert.OrganizationNo)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if cert.Status != ncm.StatusOngoing {
-		return nil, badState(cert, "domain validation can only be approved while the certificate is Ongoing")
-	}
-	csr, err := pki.ParseCSR(cert.CSRPEM)
-	if err != nil {
-		return nil, ncm.Internal(err)
-	}
-	now := s.Now()
-	issued, err := s.cfg.Issuer.Issue(ctx, ncm.IssueRequest{
-		PublicKey: csr.PublicKey,
-		Subject:   subjectFor(cert, org),
-		DNSNames:  cert.DNSNames,
-		NotBefore: now.Add(-time.Minute), // tolerate small clock differences of relying parties
-		NotAfter:  s.endOfDay(now.Add(s.cfg.Validity)),
-	})
-	if err != nil {
-		return nil, err
-	}
-	meta := pki.Describe(issued.Certificate)
-
-	err = s.cfg.Store.Write(ctx, func(tx ncm.Tx) error {
-		c, err := tx.CertificateByNo(ctx, certificateNo)
-		if err != nil {
-			return err
-		}
-		if c.Status != ncm.StatusOngoing { // another approver won the race
-			return badState(c, "the certificate was issued meanwhile")
-		}
-		applyMetadata(c, meta)
-		c.CertificatePEM = issued.CertificatePEM
-		c.ChainPEM = issued.ChainPEM
-		c.Status = ncm.StatusNormalNoKey
-		c.IssueDate = &now
-		c.UpdateDate = now
-		if err := tx.AppendEvent(ctx, s.event(c, ncm.EventValidated)); err != nil {
-			return err
-		}
-		if err := tx.UpdateCertificate(ctx, c); err != nil {
-			return err
-		}
-		if err := tx.AppendEvent(ctx, s.event(c, ncm.EventIssued)); err != nil {
-			return err
-		}
-		if c.OrderID != 0 {
-			o, err := tx.Order(ctx, c.MemberNo, c.OrderID)
-			if err != nil {
-				return err
-			}
-			if o.SubscriptionStart == nil {
-				end := o.CreatedAt.AddDate(o.SubscriptionYears, 0, 0)
-				o.SubscriptionStart, o.SubscriptionEnd = &o.CreatedAt, &end
-				o.UpdatedAt = now
-				if err := tx.UpdateOrder(ctx, o); err != nil {
-					return err
-				}
-			}
-		}
-		cert = c
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.cfg.Logger.InfoContext(ctx, "certificate issued", "member", cert.MemberNo,
-		"certificateNo", cert.No, "serial", cert.SerialNumber, "notAfter", cert.NotAfter)
-	return cert, nil
 }
 
 // subjectFor builds the issued subject: the CN for DV; for OV also the

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -45,6 +46,9 @@ type Config struct {
 	NameMaxLength int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Lifecycle configures domain validation, the job worker and renewal
+	// (lifecycle.go); zero fields take their defaults.
+	Lifecycle LifecycleConfig
 }
 
 // Service implements the use cases. It is safe for concurrent use.
@@ -72,6 +76,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Lifecycle.setDefaults()
 	return &Service{cfg: cfg}
 }
 
@@ -91,14 +96,33 @@ type Credentials struct {
 // already a member.
 func (s *Service) Bootstrap(ctx context.Context) (*Credentials, error) {
 	var creds *Credentials
+	errBootstrapped := errors.New("another node created the main account")
 	err := s.cfg.Store.Write(ctx, func(tx ncm.Tx) error {
 		n, err := tx.CountMembers(ctx)
 		if err != nil || n > 0 {
 			return err
 		}
-		creds, err = s.createMember(ctx, tx, "main")
-		return err
+		c, err := s.createMember(ctx, tx, "main")
+		if err != nil {
+			return err
+		}
+		// Nodes starting together on PostgreSQL may all have counted
+		// none. Creating took the member counter's row lock, so they
+		// queue there, and each counts again seeing what those before it
+		// committed (READ COMMITTED): all but the first find another
+		// member and give theirs back.
+		if n, err = tx.CountMembers(ctx); err != nil {
+			return err
+		}
+		if n > 1 {
+			return errBootstrapped
+		}
+		creds = c
+		return nil
 	})
+	if errors.Is(err, errBootstrapped) {
+		return nil, nil
+	}
 	return creds, err
 }
 

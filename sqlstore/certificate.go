@@ -190,7 +190,7 @@ func (t *tx) CreateCertificate(ctx context.Context, c *ncm.Certificate) error {
 	if err != nil {
 		return ncm.Internal(err)
 	}
-	if _, err := t.exec(ctx, insertCertificate, args...); err != nil {
+	if _, err := t.cachedExec(ctx, insertCertificate, args...); err != nil {
 		// The number comes from the counter, so the one unique
 		// constraint a correct database can break is the name.
 		if t.d.isUniqueViolation(err) {
@@ -285,41 +285,66 @@ func (t *tx) ListAdvanced(ctx context.Context, memberNo string, f ncm.AdvancedFi
 	if f.PageSize < 0 {
 		return nil, ncm.Invalid("pageSize", "must be 0 (all) or more, got %d", f.PageSize)
 	}
-	cond := advancedMatch
-	args := []any{memberNo}
-	if f.CertificateName != "" {
-		cond += " AND c.name = ?"
-		args = append(args, f.CertificateName)
-	}
 	page := &ncm.AdvancedPage{Orders: []ncm.OrderCertificates{}}
+
+	if f.CertificateName != "" {
+		// Names are unique per member (certificate_member_name_key), so
+		// at most one certificate, in one order, matches: one query
+		// finds it, the total is that one order or none, and only page
+		// 1 shows it.
+		if err := t.listAdvancedRows(ctx, page, advancedListNamed, memberNo, f.CertificateName); err != nil {
+			return nil, err
+		}
+		page.Total = len(page.Orders)
+		if f.PageSize > 0 && f.Page > 1 {
+			page.Orders = page.Orders[:0]
+		}
+		return page, nil
+	}
+	if f.PageSize == 0 {
+		if err := t.listAdvancedRows(ctx, page, advancedListAll, memberNo); err != nil {
+			return nil, err
+		}
+		page.Total = len(page.Orders)
+		return page, nil
+	}
 
 	// A page is a run of consecutive matching order IDs, so its
 	// certificates are those of the matching ones with an order ID
 	// between the first and the last.
-	if f.PageSize > 0 {
-		if err := t.queryRow(ctx, advancedCountQuery(cond), args...).Scan(&page.Total); err != nil {
-			return nil, ncm.Internal(err)
-		}
-		first, last, err := t.advancedPageRange(ctx, cond, args, max(f.Page, 1), f.PageSize)
-		if err != nil {
-			return nil, err
-		}
-		if first == 0 {
-			return page, nil // past the last page
-		}
-		cond += " AND c.order_id BETWEEN ? AND ?"
-		args = append(args, first, last)
-	}
-
-	rows, err := t.query(ctx, advancedListQuery(cond), args...)
+	total, first, last, err := t.advancedOrderPage(ctx, memberNo, max(f.Page, 1), f.PageSize)
 	if err != nil {
-		return nil, ncm.Internal(err)
+		return nil, err
+	}
+	page.Total = total
+	if first == 0 {
+		return page, nil // past the last page
+	}
+	if err := t.listAdvancedRows(ctx, page, advancedListRange, memberNo, first, last); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// The three listing queries, built once: everything, one name, one page.
+var (
+	advancedListAll   = advancedListQuery(advancedMatch)
+	advancedListNamed = advancedListQuery(advancedMatch + " AND c.name = ?")
+	advancedListRange = advancedListQuery(advancedMatch + " AND c.order_id BETWEEN ? AND ?")
+)
+
+// listAdvancedRows runs one listing query and appends its rows to page,
+// grouped by order.
+func (t *tx) listAdvancedRows(ctx context.Context, page *ncm.AdvancedPage, query string, args ...any) error {
+	rows, err := t.cachedQuery(ctx, query, args...)
+	if err != nil {
+		return ncm.Internal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		o, c := &ncm.Order{}, &ncm.Certificate{}
 		if err := rows.Scan(append(orderDest(o), certificateDest(c)...)...); err != nil {
-			return nil, ncm.Internal(err)
+			return ncm.Internal(err)
 		}
 		if n := len(page.Orders); n == 0 || page.Orders[n-1].Order.ID != o.ID {
 			page.Orders = append(page.Orders, ncm.OrderCertificates{Order: o})
@@ -328,19 +353,16 @@ func (t *tx) ListAdvanced(ctx context.Context, memberNo string, f ncm.AdvancedFi
 		last.Certificates = append(last.Certificates, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, ncm.Internal(err)
+		return ncm.Internal(err)
 	}
-	if f.PageSize == 0 {
-		page.Total = len(page.Orders)
-	}
-	return page, nil
+	return nil
 }
 
 // advancedPageRange returns the first and last order ID on the page, or 0, 0
 // past the last page.
-func (t *tx) advancedPageRange(ctx context.Context, cond string, args []any, pageNo, size int) (first, last int64, err error) {
+func (t *tx) advancedPageRange(ctx context.Context, query string, args []any, pageNo, size int) (first, last int64, err error) {
 	offset := int64(pageNo-1) * int64(size)
-	rows, err := t.query(ctx, advancedPageQuery(cond), slices.Concat(args, []any{size, offset})...)
+	rows, err := t.cachedQuery(ctx, query, slices.Concat(args, []any{size, offset})...)
 	if err != nil {
 		return 0, 0, ncm.Internal(err)
 	}
@@ -357,4 +379,31 @@ func (t *tx) advancedPageRange(ctx context.Context, cond string, args []any, pag
 		return 0, 0, ncm.Internal(err)
 	}
 	return first, last, nil
+}
+
+// Without a name filter the listed orders are those of advanced_order, kept
+// by triggers (migration 0004): counting reads one advanced_member row, and
+// a page skips orders instead of every listed certificate of them.
+const (
+	advancedMemberCount = "SELECT orders FROM advanced_member WHERE member_no = ?"
+	advancedOrderPage   = "SELECT order_id FROM advanced_order WHERE member_no = ? ORDER BY order_id LIMIT ? OFFSET ?"
+)
+
+// advancedOrderPage returns the number of orders holding listed
+// certificates of the member and the first and last order ID on the page
+// (0, 0 past the last page).
+func (t *tx) advancedOrderPage(ctx context.Context, memberNo string, pageNo, size int) (total int, first, last int64, err error) {
+	row, err := t.cachedQueryRow(ctx, advancedMemberCount, memberNo)
+	if err != nil {
+		return 0, 0, 0, ncm.Internal(err)
+	}
+	err = row.Scan(&total)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, 0, nil // the member never had a listed certificate
+	}
+	if err != nil {
+		return 0, 0, 0, ncm.Internal(err)
+	}
+	first, last, err = t.advancedPageRange(ctx, advancedOrderPage, []any{memberNo}, pageNo, size)
+	return total, first, last, err
 }

@@ -31,6 +31,17 @@ var postgresDialect = &dialect{
 	// ListAdvanced counts, then pages, then lists: REPEATABLE READ gives
 	// the three one snapshot, as a SQLite read transaction does.
 	readTx: sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead},
+	// Nodes claiming jobs at once each get different rows.
+	skipLocked: " FOR UPDATE SKIP LOCKED",
+	// Numbers are taken in one transaction per write, often of several
+	// counters: locking all of them in name order first means two writers
+	// never hold one each while waiting for the other's. Writers that take
+	// numbers queue here, as on SQLite; other writes do not.
+	lockCounters: "SELECT name FROM counters ORDER BY name FOR UPDATE",
+	isTransient: func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001") // deadlock_detected, serialization_failure
+	},
 }
 
 // openPostgres opens a pool on dsn (postgres://...), shared by Read and

@@ -38,6 +38,8 @@ type DB struct {
 	// on PostgreSQL it is the same pool as write.
 	read *sql.DB
 	d    *dialect
+	// stmts holds prepared statements of hot queries (stmtcache.go).
+	stmts stmtCache
 }
 
 var _ ncm.Store = (*DB)(nil)
@@ -57,6 +59,20 @@ type dialect struct {
 	migrationLock string
 	// readTx are the options of Read transactions.
 	readTx sql.TxOptions
+	// lockCounters, when set, runs before a transaction takes its first
+	// number and locks every counter row in one fixed order. Writers that
+	// take numbers of several counters (an order, a certificate, events,
+	// jobs...) in different orders would otherwise deadlock on PostgreSQL.
+	// Empty where the database has a single writer anyway (SQLite).
+	lockCounters string
+	// isTransient reports whether a Write failed only because it ran
+	// concurrently with another (a deadlock or serialization failure), so
+	// running it again may succeed. Nil where that cannot happen.
+	isTransient func(err error) bool
+	// skipLocked ends the job claim query: rows another transaction has
+	// locked are skipped, not waited for, so nodes claim different jobs.
+	// Empty where the database has a single writer anyway (SQLite).
+	skipLocked string
 }
 
 // Open opens the database named by dsn and brings its schema up to date.
@@ -106,10 +122,22 @@ func (db *DB) Read(ctx context.Context, fn func(tx ncm.Tx) error) error {
 }
 
 // Write runs fn in a read-write transaction, committed if fn returns nil and
-// rolled back if it returns an error or panics.
+// rolled back if it returns an error or panics. On PostgreSQL, a
+// transaction that the database aborted as a deadlock victim (nodes writing
+// the same rows at once) is rolled back and fn runs again, up to
+// writeAttempts times in all; fn must keep nothing from an aborted run.
 func (db *DB) Write(ctx context.Context, fn func(tx ncm.Tx) error) error {
-	return db.run(ctx, db.write, nil, fn)
+	for attempt := 1; ; attempt++ {
+		err := db.run(ctx, db.write, nil, fn)
+		if err == nil || db.d.isTransient == nil || attempt == writeAttempts || !db.d.isTransient(err) || ctx.Err() != nil {
+			return err
+		}
+	}
 }
+
+// writeAttempts bounds how often Write runs a transaction that keeps
+// failing as a deadlock victim.
+const writeAttempts = 5
 
 // run is Read and Write. fn's own error is returned unchanged.
 func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(tx ncm.Tx) error) error {
@@ -125,7 +153,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 			_ = stx.Rollback()
 		}
 	}()
-	if err := fn(&tx{tx: stx, d: db.d}); err != nil {
+	if err := fn(&tx{tx: stx, d: db.d, pool: pool, stmts: &db.stmts}); err != nil {
 		return err
 	}
 	committed = true
@@ -139,6 +167,12 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 type tx struct {
 	tx *sql.Tx
 	d  *dialect
+	// pool is the pool tx runs on and stmts the statements prepared on it,
+	// for cachedQuery (stmtcache.go).
+	pool  *sql.DB
+	stmts *stmtCache
+	// countersLocked is set once lockCounters ran in this transaction.
+	countersLocked bool
 }
 
 var _ ncm.Tx = (*tx)(nil)
@@ -159,6 +193,12 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 // transaction, so a rolled-back write gives its number back, and it locks the
 // counter row, so concurrent writers on PostgreSQL never get the same number.
 func (t *tx) next(ctx context.Context, counter string) (int64, error) {
+	if t.d.lockCounters != "" && !t.countersLocked {
+		if _, err := t.exec(ctx, t.d.lockCounters); err != nil {
+			return 0, ncm.Internal(err)
+		}
+		t.countersLocked = true
+	}
 	var n int64
 	err := t.queryRow(ctx,
 		`UPDATE counters SET next_value = next_value + 1 WHERE name = ? RETURNING next_value - 1`,

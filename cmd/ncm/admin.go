@@ -28,29 +28,7 @@ func newAdminCommand() *cobra.Command {
 	}
 
 	dcv := &cobra.Command{Use: "dcv", Short: "Domain validation"}
-	dcv.AddCommand(&cobra.Command{
-		Use:   "approve CERTIFICATE-NO",
-		Short: "Pass domain validation of an Ongoing certificate; the local CA issues it",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			no, err := positiveArg("CERTIFICATE-NO", args[0])
-			if err != nil {
-				return err
-			}
-			a, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			c, err := a.svc.ApproveValidation(cmd.Context(), no)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "certificate %d issued: serial %s, valid until %s; status %s (%s)\n",
-				c.No, c.SerialNumber, c.NotAfter.Format("2006-01-02 15:04:05 MST"), c.Status.Name(), c.Status.Code())
-			return nil
-		},
-	})
+	dcv.AddCommand(newDCVCommands(open)...) // lifecycle_cmds.go: approve, fail, timeout
 
 	var org service.NewOrganization
 	var orgMember string
@@ -144,6 +122,9 @@ func newAdminCommand() *cobra.Command {
 	keyCmd.AddCommand(keyCreate)
 
 	cmd.AddCommand(dcv, orgCmd, memberCmd, keyCmd)
+	cmd.AddCommand(newAdminInstanceCommand(&o))   // cert_admin.go
+	cmd.AddCommand(newControlCommands()...)       // admin_emulator.go: clock, fault, reset, validation over HTTP
+	cmd.AddCommand(newRotateMasterKeyCommand(&o)) // rotate.go
 	return cmd
 }
 

@@ -24,6 +24,10 @@ type storeOptions struct {
 	MasterKeyFile   string
 	Zone            string
 	DisplayTimezone string
+
+	// clockMode picks the clock (admin_emulator.go): the zero value follows
+	// the database's emulator mode, as ncm admin does; serve sets it.
+	clockMode clockMode
 }
 
 func (o *storeOptions) register(fs *pflag.FlagSet) {
@@ -65,7 +69,13 @@ func openApp(ctx context.Context, o storeOptions, svcCfg service.Config, logger 
 	if keyFile == "" {
 		keyFile = filepath.Join(o.DataDir, "master.key")
 	}
-	key, created, err := masterkey.LoadOrCreate(keyFile)
+	mk, created, err := masterkey.LoadOrCreate(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	// During a master key rotation (rotate.go) new values are sealed under
+	// the next key and values of both keys are opened.
+	key, err := sealerFor(keyFile, mk)
 	if err != nil {
 		return nil, err
 	}
@@ -77,9 +87,13 @@ func openApp(ctx context.Context, o storeOptions, svcCfg service.Config, logger 
 	if err != nil {
 		return nil, err
 	}
-	clock := svcCfg.Clock
-	if clock == nil {
-		clock = ncm.SystemClock{}
+	// The emulated clock when the database is in emulator mode (admin) or
+	// --emulator is on (serve); svcCfg.Clock, else the system clock, is the
+	// real time under it.
+	clock, err := openClock(ctx, store, o.clockMode, svcCfg.Clock, logger)
+	if err != nil {
+		store.Close()
+		return nil, err
 	}
 	ca, err := ensureCA(ctx, store, key, clock)
 	if err != nil {

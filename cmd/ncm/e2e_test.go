@@ -29,7 +29,7 @@ var kst = time.FixedZone("UTC+09:00", 9*3600)
 // data directory, to compare the API's answer with what was really issued.
 func (ts *testServer) storedCertificate(no int64) *ncm.Certificate {
 	ts.t.Helper()
-	a, err := openApp(context.Background(), storeOptions{DataDir: ts.dataDir, Zone: "PUB", DisplayTimezone: "Asia/Seoul"}, service.Config{}, discardLogger())
+	a, err := openApp(context.Background(), ts.storeOptions(), service.Config{}, discardLogger())
 	if err != nil {
 		ts.t.Fatal(err)
 	}

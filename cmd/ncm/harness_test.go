@@ -61,6 +61,7 @@ type testServer struct {
 	t        *testing.T
 	endpoint string
 	dataDir  string
+	dsn      string // the --db of the server: "" for SQLite in dataDir, else postgres://...
 	memberNo string
 	ak, sk   string
 	clock    *fakeClock
@@ -76,6 +77,7 @@ func startServer(t *testing.T, mods ...func(*serveOptions)) *testServer {
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 1, 15, 30, 0, time.UTC)}
 	o := serveOptions{Addr: "127.0.0.1:0", LogFormat: "text", ShutdownTimeout: 5 * time.Second, clock: clock}
 	o.storeOptions = storeOptions{DataDir: t.TempDir(), Zone: "PUB", DisplayTimezone: "Asia/Seoul"}
+	useTestDatabase(t, &o.storeOptions)
 	for _, m := range mods {
 		m(&o)
 	}
@@ -101,7 +103,7 @@ func startServer(t *testing.T, mods ...func(*serveOptions)) *testServer {
 			t.Errorf("server stopped with: %v", err)
 		}
 	})
-	ts := &testServer{t: t, endpoint: "http://" + addr, dataDir: o.DataDir, clock: clock}
+	ts := &testServer{t: t, endpoint: "http://" + addr, dataDir: o.DataDir, dsn: o.DB, clock: clock}
 	for _, m := range exportLine.FindAllStringSubmatch(stdout.String(), -1) {
 		switch m[1] {
 		case "NCLOUD_ACCESS_KEY_ID":
@@ -140,7 +142,7 @@ func (ts *testServer) run(args ...string) (int, string, string) {
 // admin runs `ncm admin ARGS --data-dir DIR` and fails the test on error.
 func (ts *testServer) admin(args ...string) string {
 	ts.t.Helper()
-	code, out, errs := ts.run(append(append([]string{"admin"}, args...), "--data-dir", ts.dataDir)...)
+	code, out, errs := ts.run(append(append([]string{"admin"}, args...), ts.storeFlags()...)...)
 	if code != 0 {
 		ts.t.Fatalf("ncm admin %v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errs)
 	}
@@ -259,8 +261,7 @@ func signHeaders(req *http.Request, target, ak, sk string, now time.Time) {
 // `ncm admin dcv approve` does, but on the server's (fake) clock.
 func (ts *testServer) approve(no int64) {
 	ts.t.Helper()
-	a, err := openApp(context.Background(), storeOptions{DataDir: ts.dataDir, Zone: "PUB", DisplayTimezone: "Asia/Seoul"},
-		service.Config{Clock: ts.clock}, discardLogger())
+	a, err := openApp(context.Background(), ts.storeOptions(), service.Config{Clock: ts.clock}, discardLogger())
 	if err != nil {
 		ts.t.Fatal(err)
 	}

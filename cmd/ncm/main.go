@@ -4,6 +4,9 @@
 //	ncm serve                 run the server (embedded SQLite in ./ncm-data)
 //	ncm paid list|request     Advanced certificates, through the API
 //	ncm key register          attach a private key to an issued certificate
+//	ncm cert ...               import, list, export and delete certificates
+//	ncm order|reissue|revoke|renewal|dcv|changes  the Advanced certificate lifecycle
+//	ncm basic|edge|domain|org|eab                 other API 2.0 operations
 //	ncm sign METHOD URI       print signature v2 headers for curl
 //	ncm admin ...             operator commands on the local data directory
 //
@@ -103,7 +106,11 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newKeyCommand(),
 		newSignCommand(),
 		newAdminCommand(),
+		newCertCommand(), // cert.go
+		newDBCommand(),
+		newBenchCommand(),
 	)
+	root.AddCommand(newLifecycleCommands()...) // lifecycle_cmds.go: order, reissue, revoke, renewal, dcv, changes, basic, edge, domain, org, eab
 	return root
 }
 

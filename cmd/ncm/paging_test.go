@@ -20,7 +20,7 @@ func listAll() client.ListAdvancedOptions { return client.ListAdvancedOptions{} 
 func (ts *testServer) seedOrders(n int) {
 	ts.t.Helper()
 	ctx := context.Background()
-	a, err := openApp(ctx, storeOptions{DataDir: ts.dataDir, Zone: "PUB", DisplayTimezone: "Asia/Seoul"},
+	a, err := openApp(ctx, ts.storeOptions(),
 		service.Config{Clock: ts.clock}, discardLogger())
 	if err != nil {
 		ts.t.Fatal(err)

@@ -28,6 +28,18 @@ type serveOptions struct {
 	AllowSubAccountV2 bool
 	LogFormat         string
 	ShutdownTimeout   time.Duration
+	// Abuse and slow-client limits (httpapi/abuse.go, docs/RELIABILITY.md).
+	RateLimit         float64
+	RateBurst         int
+	RejectReplays     bool
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	MaxHeaderBytes    int
+	// The control plane (--emulator, --admin-token): admin_emulator.go.
+	emulatorOptions
+	// Domain validation, the job worker, renewal: lifecycle_serve.go.
+	lifecycleOptions
 
 	// clock replaces the system clock (tests; later the emulator).
 	clock ncm.Clock
@@ -59,6 +71,15 @@ and prints them once, with the export lines for the client.`,
 	fs.BoolVar(&o.AllowSubAccountV2, "allow-sub-account-v2", false, "let sub-account keys call API 2.0 (NCP answers them 403)")
 	fs.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long SIGTERM waits for requests in flight")
+	fs.Float64Var(&o.RateLimit, "rate-limit", 50, "requests per second allowed per access key, answered 429 beyond (0: no limit)")
+	fs.IntVar(&o.RateBurst, "rate-burst", 100, "requests an access key may send at once before --rate-limit applies")
+	fs.BoolVar(&o.RejectReplays, "reject-replays", false, "refuse a signed request seen before within the 5-minute window (NCP accepts replays; the memory is in the database, shared by nodes)")
+	fs.DurationVar(&o.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send the request headers")
+	fs.DurationVar(&o.ReadTimeout, "read-timeout", 30*time.Second, "how long a client may take to send the whole request")
+	fs.DurationVar(&o.WriteTimeout, "write-timeout", 60*time.Second, "how long writing an answer may take")
+	fs.IntVar(&o.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest accepted request header block, in bytes (431 beyond)")
+	o.emulatorOptions.register(fs)
+	o.lifecycleOptions.register(fs)
 	return cmd
 }
 
@@ -69,11 +90,18 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer, rea
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, o.storeOptions, service.Config{AutoValidate: o.AutoValidate, Clock: o.clock}, logger)
+	o.storeOptions.clockMode = o.emulatorOptions.clockMode() // the emulated clock with --emulator
+	lifecycle, err := o.lifecycleOptions.config()
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, o.storeOptions, service.Config{AutoValidate: o.AutoValidate, Clock: o.clock, Lifecycle: lifecycle}, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	stopWorker := startWorker(ctx, o.lifecycleOptions, a.svc) // lifecycle_serve.go
+	defer stopWorker()                                        // before a.Close: the worker uses the store
 
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -104,6 +132,11 @@ export NCM_ENDPOINT=%s
 	} else if o.Demo {
 		logger.Info("--demo ignored: the database is not empty")
 	}
+	emu, err := startEmulator(ctx, o, a, endpoint, stdout) // admin_emulator.go: nil without --emulator
+	if err != nil {
+		ln.Close()
+		return err
+	}
 
 	srv := &http.Server{
 		Handler: (&httpapi.Server{
@@ -114,12 +147,16 @@ export NCM_ENDPOINT=%s
 			DisplayZone:       a.zone,
 			LegacyFieldNames:  o.LegacyFieldNames,
 			AllowSubAccountV2: o.AllowSubAccountV2,
+			RateLimit:         o.RateLimit,
+			RateBurst:         o.RateBurst,
+			RejectReplays:     o.RejectReplays,
+			Emulator:          emu,
 		}).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		ReadHeaderTimeout: orDefault(o.ReadHeaderTimeout, 10*time.Second),
+		ReadTimeout:       orDefault(o.ReadTimeout, 30*time.Second),
+		WriteTimeout:      orDefault(o.WriteTimeout, 60*time.Second),
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    int(orDefault(time.Duration(o.MaxHeaderBytes), 64<<10)),
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("ncm listening", "endpoint", endpoint, "data", o.DataDir)
@@ -153,4 +190,13 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, nil)), nil
 	}
 	return nil, usageError{fmt.Errorf("--log-format must be text or json, got %q", format)}
+}
+
+// orDefault is v, or def when v is unset: tests build serveOptions by hand
+// and leave the limits at zero, which would mean "no limit" to net/http.
+func orDefault(v, def time.Duration) time.Duration {
+	if v <= 0 {
+		return def
+	}
+	return v
 }

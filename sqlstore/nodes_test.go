@@ -1,0 +1,110 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/ncmhq/ncm"
+)
+
+// TestNumbersUniqueAcrossNodes: many writers on two handles of one database
+// (two nodes) take order and certificate numbers at once. Every committed
+// number is unique, and because numbers come from the counters table inside
+// the writing transaction, rolled-back writes give theirs back: the
+// committed numbers are exactly the first N, with no gap.
+func TestNumbersUniqueAcrossNodes(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			dsn := b.newDSN(t)
+			nodes := []ncm.Store{MustOpen(t, dsn), MustOpen(t, dsn)}
+			member := MustMember(t, nodes[0])
+			testNumbersUniqueAcrossNodes(t, nodes, member)
+		})
+	}
+}
+
+func testNumbersUniqueAcrossNodes(t *testing.T, nodes []ncm.Store, member string) {
+	const writers, perWriter = 12, 12
+	ctx := context.Background()
+	errRollBack := errors.New("roll back on purpose")
+	type taken struct{ order, cert int64 }
+	var (
+		mu        sync.Mutex
+		committed []taken
+		failures  []error
+		wg        sync.WaitGroup
+	)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				var got taken
+				// Every third write takes its numbers and rolls back.
+				rollBack := i%3 == 2
+				err := nodes[(w+i)%len(nodes)].Write(ctx, func(tx ncm.Tx) error {
+					o := &ncm.Order{MemberNo: member, CertificateType: ncm.TypePaidDV, SubscriptionYears: 1, CreatedAt: t0, UpdatedAt: t0}
+					if err := tx.CreateOrder(ctx, o); err != nil {
+						return err
+					}
+					c := advanced(member, o.ID, fmt.Sprintf("w%02d-%02d", w, i))
+					if err := tx.CreateCertificate(ctx, c); err != nil {
+						return err
+					}
+					got = taken{o.ID, c.No}
+					if rollBack {
+						return errRollBack
+					}
+					return nil
+				})
+				mu.Lock()
+				switch {
+				case rollBack && errors.Is(err, errRollBack):
+				case err != nil:
+					failures = append(failures, err)
+				default:
+					committed = append(committed, got)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range failures {
+		t.Errorf("concurrent Write: %v", err)
+	}
+	wantN := writers * perWriter * 2 / 3
+	if len(committed) != wantN {
+		t.Fatalf("%d writes committed, want %d", len(committed), wantN)
+	}
+	var orders, certs []int64
+	for _, c := range committed {
+		orders = append(orders, c.order)
+		certs = append(certs, c.cert)
+	}
+	for _, k := range []struct {
+		name  string
+		got   []int64
+		first int64
+	}{{"orderId", orders, 900001}, {"certificateNo", certs, 100001}} {
+		slices.Sort(k.got)
+		for i, n := range k.got {
+			if want := k.first + int64(i); n != want {
+				t.Fatalf("%s: the %d-th smallest committed number is %d, want %d (a duplicate or a gap); all: %v",
+					k.name, i+1, n, want, k.got)
+			}
+		}
+	}
+	// What the store holds agrees with what the writers were told.
+	for _, c := range committed {
+		MustRead(t, nodes[1], func(tx ncm.Tx) error {
+			got, err := tx.CertificateByNo(ctx, c.cert)
+			if err == nil && got.OrderID != c.order {
+				t.Errorf("certificate %d is in order %d, want %d", c.cert, got.OrderID, c.order)
+			}
+			return err
+		})
+	}
+}
