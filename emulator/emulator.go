@@ -178,6 +178,15 @@ var GatewayErrors = map[string]struct {
 	"900": {http.StatusInternalServerError, "Unexpected Error"},
 }
 
+// businessMessages are NCP's returnMessage of common result codes
+// (api-reference §1.6), the default message of a business fault.
+var businessMessages = map[string]string{
+	"1002":  "Unable to load certificate. Expecting PEM format file.",
+	"1006":  "No certificate exists.",
+	"2200":  "No certificate was found.",
+	"26034": "The certificate is invalid.",
+}
+
 // gatewayCodes are the default errorCode of each gateway status.
 var gatewayCodes = map[int]string{
 	http.StatusBadRequest:            "100",
@@ -253,6 +262,9 @@ func (e *Emulator) AddFault(ctx context.Context, spec FaultSpec) (*ncm.Fault, er
 		}
 		if f.Status == 0 {
 			f.Status = http.StatusOK
+		}
+		if f.Message == "" {
+			f.Message = businessMessages[f.ReturnCode]
 		}
 		if f.Message == "" {
 			f.Message = "Emulated failure"

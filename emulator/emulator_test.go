@@ -350,6 +350,25 @@ func TestFaults(t *testing.T) {
 				t.Fatalf("TakeFault = %+v, %v; want the business fault %d with HTTP 200", got, err, second.ID)
 			}
 		})
+		t.Run("Status400", func(t *testing.T) {
+			business, err := e.AddFault(ctx, emulator.FaultSpec{Route: route, Status: 400, ReturnCode: "2000"})
+			if err != nil || emulator.IsGateway(business) || business.Status != 400 {
+				t.Fatalf("400 with returnCode 2000 = %+v, %v; want a business error with HTTP 400", business, err)
+			}
+			gw, err := e.AddFault(ctx, emulator.FaultSpec{Route: route, Status: 400})
+			if err != nil || !emulator.IsGateway(gw) || gw.ReturnCode != "100" || gw.Message != "Bad Request Exception" {
+				t.Fatalf("400 alone = %+v, %v; want the gateway's 100 Bad Request Exception", gw, err)
+			}
+			known, err := e.AddFault(ctx, emulator.FaultSpec{Route: route, ReturnCode: "1006"})
+			if err != nil || known.Message != "No certificate exists." {
+				t.Fatalf("returnCode 1006 = %+v, %v; want NCP's message", known, err)
+			}
+			permission, err := e.AddFault(ctx, emulator.FaultSpec{Route: route, Status: 401, ReturnCode: "210"})
+			if err != nil || !emulator.IsGateway(permission) || permission.Message != "Permission Denied" {
+				t.Fatalf("401 with code 210 = %+v, %v; want the gateway's Permission Denied", permission, err)
+			}
+			e.ClearFaults(ctx)
+		})
 		t.Run("Clear", func(t *testing.T) {
 			e.AddFault(ctx, emulator.FaultSpec{Route: route, Count: 2, Status: 500})
 			e.AddFault(ctx, emulator.FaultSpec{Route: route, Count: 1, Status: 504})

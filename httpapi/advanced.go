@@ -45,7 +45,7 @@ func (s *Server) handleListAdvancedCertificates() http.Handler {
 			}
 			out.Orders = append(out.Orders, o)
 		}
-		writeOK(w, out)
+		writeListAdvanced(w, &out) // writeOK's bytes, written faster (advanced_encode.go)
 		return nil
 	})
 }

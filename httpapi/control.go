@@ -38,8 +38,8 @@ const ControlPrefix = "/_ncm/"
 // controlMaxBody bounds control plane request bodies.
 const controlMaxBody = 64 << 10
 
-// dueJobsBatch is how many due jobs one RunDueJobs call may run after the
-// clock moved; the control plane calls it until a batch comes back short.
+// dueJobsBatch is how many due jobs one claim of RunDueJobs takes after the
+// clock moved.
 const dueJobsBatch = 500
 
 // controlOwner names this process as the lease owner of jobs the control
@@ -303,29 +303,18 @@ func ParseControlTime(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time; want RFC 3339 like 2027-01-01T00:00:00Z (or +09:00), or a date like 2027-01-01", v)
 }
 
-// dueJobRunner is service.Service.RunDueJobs, which the lifecycle worker
-// provides.
-type dueJobRunner interface {
-	RunDueJobs(ctx context.Context, owner string, limit int) (int, error)
-}
-
-// runDueJobs runs every job due at the (moved) clock, batch after batch.
+// runDueJobs runs every job due at the (moved) clock. RunDueJobs claims
+// again while it finds jobs, up to a bound; calling it until it finds none
+// covers a clock moved past more jobs than that.
 func (s *Server) runDueJobs(ctx context.Context) (int, error) {
-	runner, ok := any(s.Service).(dueJobRunner)
-	if !ok {
-		return 0, nil
-	}
 	total := 0
 	// Bounded, so jobs that keep rescheduling themselves at once cannot
 	// hold the request forever.
-	for range 100 {
-		n, err := runner.RunDueJobs(ctx, controlOwner, dueJobsBatch)
+	for range 10 {
+		n, err := s.Service.RunDueJobs(ctx, controlOwner, dueJobsBatch)
 		total += n
-		if err != nil {
+		if err != nil || n == 0 {
 			return total, err
-		}
-		if n < dueJobsBatch {
-			break
 		}
 	}
 	return total, nil

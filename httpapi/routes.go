@@ -3,7 +3,9 @@ package httpapi
 import "net/http"
 
 // routes lists every route of the API. Everything under /api/ passes the
-// signature check; nothing is served without it.
+// signature check; nothing is served without it. Beside it, only with
+// --emulator, the control plane under /_ncm/v1/ takes the admin token
+// instead (its routes: control.go).
 func (s *Server) routes() http.Handler {
 	api := &routeMux{ServeMux: http.NewServeMux()} // records patterns for Routes (routelist.go)
 

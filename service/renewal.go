@@ -23,12 +23,16 @@ func isIssuedNormal(st ncm.Status) bool {
 // order, validated by reusing the member's earlier validations; a
 // certificate without an order (Cloud Basic) is renewed in place. Nothing
 // happens when renewal is off, the certificate is no longer the newest of
-// its order, or the subscription would not cover the renewal.
+// its order, or the subscription would not cover the renewal. While
+// another issuance of the order is in progress it waits, at most until
+// the window closes (RenewUntil before notAfter). A worker that runs late
+// (the emulator's clock jumped past the window) still renews before
+// notAfter, as it would have in the window.
 func (s *Service) jobRenew(ctx context.Context, owner string, j *ncm.Job) error {
 	now := s.Now()
 	var c *ncm.Certificate
 	var order *ncm.Order
-	var newer bool
+	var newer, busy bool
 	err := s.cfg.Store.Read(ctx, func(tx ncm.Tx) (err error) {
 		if c, err = tx.CertificateByNo(ctx, j.Subject); err != nil {
 			return err
@@ -41,8 +45,11 @@ func (s *Service) jobRenew(ctx context.Context, owner string, j *ncm.Job) error 
 		}
 		certs, err := tx.OrderCertificates(ctx, c.MemberNo, c.OrderID)
 		for _, o := range certs {
-			if o.No > c.No && (o.Status == ncm.StatusOngoing || isIssuedNormal(o.EffectiveStatus(now))) {
+			switch {
+			case o.No > c.No && isIssuedNormal(o.EffectiveStatus(now)):
 				newer = true
+			case o.Status == ncm.StatusOngoing:
+				busy = true
 			}
 		}
 		return err
@@ -58,6 +65,16 @@ func (s *Service) jobRenew(ctx context.Context, owner string, j *ncm.Job) error 
 	}
 	if start := c.NotAfter.Add(-s.cfg.Lifecycle.RenewBefore); now.Before(start) {
 		return s.cfg.Store.Write(ctx, func(tx ncm.Tx) error { return tx.RetryJob(ctx, j.ID, owner, start, "") })
+	}
+	if busy {
+		// Another issuance of the order is in progress (a reissue): try
+		// again hourly until the window closes.
+		if end := c.NotAfter.Add(-s.cfg.Lifecycle.RenewUntil); now.Before(end) {
+			return s.cfg.Store.Write(ctx, func(tx ncm.Tx) error {
+				return tx.RetryJob(ctx, j.ID, owner, minTime(now.Add(time.Hour), end), "another issuance of the order is in progress")
+			})
+		}
+		return s.complete(ctx, owner, j)
 	}
 	if end := subscriptionEnd(order); end != nil {
 		// The renewal ends with the subscription at the latest; when that
@@ -112,7 +129,32 @@ func (s *Service) jobRenew(ctx context.Context, owner string, j *ncm.Job) error 
 
 // renewInPlace renews a certificate without an order (Cloud Basic): the CA
 // issues it again for the same key under the same number.
+//
+// The CA certifies only domains whose validation can be reused (validated
+// within ValidationReuse); otherwise nothing happens and the certificate
+// runs out, as a Cloud Basic certificate whose DNS record was removed does.
 func (s *Service) renewInPlace(ctx context.Context, owner string, j *ncm.Job, c *ncm.Certificate) error {
+	now := s.Now()
+	var stale string
+	err := s.cfg.Store.Read(ctx, func(tx ncm.Tx) error {
+		for _, d := range c.DNSNames {
+			v, err := s.validDomain(ctx, tx, c.MemberNo, strings.TrimPrefix(d, "*."), now)
+			if err != nil {
+				return err
+			}
+			if v == nil && stale == "" {
+				stale = d
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if stale != "" {
+		s.cfg.Logger.InfoContext(ctx, "renewal skipped: a domain's validation is too old to reuse", "certificateNo", c.No, "domain", stale)
+		return s.complete(ctx, owner, j)
+	}
 	is, err := s.sign(ctx, c)
 	if err != nil {
 		return err

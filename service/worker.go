@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -309,6 +308,3 @@ func (s *Service) jobSubscriptionEnd(ctx context.Context, owner string, j *ncm.J
 		return tx.CompleteJob(ctx, j.ID, owner, now)
 	})
 }
-
-// errNoRenewal says a renewal job found nothing to do.
-var errNoRenewal = errors.New("no renewal")

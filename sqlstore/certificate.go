@@ -380,30 +380,3 @@ func (t *tx) advancedPageRange(ctx context.Context, query string, args []any, pa
 	}
 	return first, last, nil
 }
-
-// Without a name filter the listed orders are those of advanced_order, kept
-// by triggers (migration 0004): counting reads one advanced_member row, and
-// a page skips orders instead of every listed certificate of them.
-const (
-	advancedMemberCount = "SELECT orders FROM advanced_member WHERE member_no = ?"
-	advancedOrderPage   = "SELECT order_id FROM advanced_order WHERE member_no = ? ORDER BY order_id LIMIT ? OFFSET ?"
-)
-
-// advancedOrderPage returns the number of orders holding listed
-// certificates of the member and the first and last order ID on the page
-// (0, 0 past the last page).
-func (t *tx) advancedOrderPage(ctx context.Context, memberNo string, pageNo, size int) (total int, first, last int64, err error) {
-	row, err := t.cachedQueryRow(ctx, advancedMemberCount, memberNo)
-	if err != nil {
-		return 0, 0, 0, ncm.Internal(err)
-	}
-	err = row.Scan(&total)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, 0, nil // the member never had a listed certificate
-	}
-	if err != nil {
-		return 0, 0, 0, ncm.Internal(err)
-	}
-	first, last, err = t.advancedPageRange(ctx, advancedOrderPage, []any{memberNo}, pageNo, size)
-	return total, first, last, err
-}

@@ -416,12 +416,14 @@ func (t *tx) EnqueueJob(ctx context.Context, j *ncm.Job) error {
 	if id, err = t.next(ctx, "job"); err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO job (`+jobColumns+`) VALUES (?, ?, ?, ?, NULL, NULL, 0, '', NULL, ?)`,
-		id, j.Kind, j.Subject, timeArg(j.DueAt), timeArg(j.CreatedAt))
+	// Two nodes may enqueue the same job at once; the second then moves
+	// the first's instead of failing on job_pending_key.
+	err = t.queryRow(ctx, `INSERT INTO job (`+jobColumns+`) VALUES (?, ?, ?, ?, NULL, NULL, 0, '', NULL, ?)
+		ON CONFLICT (kind, subject) WHERE done_at IS NULL DO UPDATE SET due_at = excluded.due_at RETURNING id`,
+		id, j.Kind, j.Subject, timeArg(j.DueAt), timeArg(j.CreatedAt)).Scan(&j.ID)
 	if err != nil {
 		return ncm.Internal(err)
 	}
-	j.ID = id
 	return nil
 }
 

@@ -218,7 +218,9 @@ func testDomains(t *testing.T, s ncm.Store) {
 		t.Errorf("first dmnId = %d, want 501", d1.ID)
 	}
 	t.Run("ErrDuplicate", func(t *testing.T) {
-		err := s.Write(ctx, func(tx ncm.Tx) error { return tx.CreateDomain(ctx, mk(a, "one.example.com", ncm.DomainPTXT, ncm.DomainPending)) })
+		err := s.Write(ctx, func(tx ncm.Tx) error {
+			return tx.CreateDomain(ctx, mk(a, "one.example.com", ncm.DomainPTXT, ncm.DomainPending))
+		})
 		wantErr(t, err, ncm.ECONFLICT, ncm.CodeDomainTaken)
 	})
 	t.Run("ListFiltersAndPages", func(t *testing.T) {

@@ -12,10 +12,12 @@ import (
 )
 
 // TestNumbersUniqueAcrossNodes: many writers on two handles of one database
-// (two nodes) take order and certificate numbers at once. Every committed
-// number is unique, and because numbers come from the counters table inside
-// the writing transaction, rolled-back writes give theirs back: the
-// committed numbers are exactly the first N, with no gap.
+// (two nodes) take order, certificate and event numbers at once, half of
+// them in the opposite order (event first), as different operations do.
+// None fails (no deadlock reaches the caller), every committed number is
+// unique, and because numbers come from the counters table inside the
+// writing transaction, rolled-back writes give theirs back: the committed
+// numbers are exactly the first N, with no gap.
 func TestNumbersUniqueAcrossNodes(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -31,7 +33,7 @@ func testNumbersUniqueAcrossNodes(t *testing.T, nodes []ncm.Store, member string
 	const writers, perWriter = 12, 12
 	ctx := context.Background()
 	errRollBack := errors.New("roll back on purpose")
-	type taken struct{ order, cert int64 }
+	type taken struct{ order, cert, event int64 }
 	var (
 		mu        sync.Mutex
 		committed []taken
@@ -45,6 +47,12 @@ func testNumbersUniqueAcrossNodes(t *testing.T, nodes []ncm.Store, member string
 				// Every third write takes its numbers and rolls back.
 				rollBack := i%3 == 2
 				err := nodes[(w+i)%len(nodes)].Write(ctx, func(tx ncm.Tx) error {
+					e := &ncm.Event{MemberNo: member, Kind: ncm.EventRequested, At: t0}
+					if w%2 == 1 {
+						if err := tx.AppendEvent(ctx, e); err != nil {
+							return err
+						}
+					}
 					o := &ncm.Order{MemberNo: member, CertificateType: ncm.TypePaidDV, SubscriptionYears: 1, CreatedAt: t0, UpdatedAt: t0}
 					if err := tx.CreateOrder(ctx, o); err != nil {
 						return err
@@ -53,7 +61,12 @@ func testNumbersUniqueAcrossNodes(t *testing.T, nodes []ncm.Store, member string
 					if err := tx.CreateCertificate(ctx, c); err != nil {
 						return err
 					}
-					got = taken{o.ID, c.No}
+					if w%2 == 0 {
+						if err := tx.AppendEvent(ctx, e); err != nil {
+							return err
+						}
+					}
+					got = taken{o.ID, c.No, e.ID}
 					if rollBack {
 						return errRollBack
 					}
@@ -79,16 +92,17 @@ func testNumbersUniqueAcrossNodes(t *testing.T, nodes []ncm.Store, member string
 	if len(committed) != wantN {
 		t.Fatalf("%d writes committed, want %d", len(committed), wantN)
 	}
-	var orders, certs []int64
+	var orders, certs, events []int64
 	for _, c := range committed {
 		orders = append(orders, c.order)
 		certs = append(certs, c.cert)
+		events = append(events, c.event)
 	}
 	for _, k := range []struct {
 		name  string
 		got   []int64
 		first int64
-	}{{"orderId", orders, 900001}, {"certificateNo", certs, 100001}} {
+	}{{"orderId", orders, 900001}, {"certificateNo", certs, 100001}, {"event", events, 1}} {
 		slices.Sort(k.got)
 		for i, n := range k.got {
 			if want := k.first + int64(i); n != want {

@@ -38,8 +38,9 @@ type DB struct {
 	// on PostgreSQL it is the same pool as write.
 	read *sql.DB
 	d    *dialect
-	// stmts holds prepared statements of hot queries (stmtcache.go).
-	stmts stmtCache
+	// cache holds prepared statements of hot queries and the order lists
+	// of the Advanced listing (stmtcache.go, ordercache.go).
+	cache hotCache
 }
 
 var _ ncm.Store = (*DB)(nil)
@@ -153,7 +154,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 			_ = stx.Rollback()
 		}
 	}()
-	if err := fn(&tx{tx: stx, d: db.d, pool: pool, stmts: &db.stmts}); err != nil {
+	if err := fn(&tx{tx: stx, d: db.d, pool: pool, cache: &db.cache}); err != nil {
 		return err
 	}
 	committed = true
@@ -167,10 +168,10 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 type tx struct {
 	tx *sql.Tx
 	d  *dialect
-	// pool is the pool tx runs on and stmts the statements prepared on it,
-	// for cachedQuery (stmtcache.go).
+	// pool is the pool tx runs on and cache the database's hotCache
+	// (stmtcache.go).
 	pool  *sql.DB
-	stmts *stmtCache
+	cache *hotCache
 	// countersLocked is set once lockCounters ran in this transaction.
 	countersLocked bool
 }

@@ -23,6 +23,12 @@ type stmtCache struct {
 	pending sync.Map // stmtKey → true while being prepared
 }
 
+// hotCache is what a DB keeps in memory to answer the seed request fast.
+type hotCache struct {
+	stmts  stmtCache
+	orders orderCache // ordercache.go
+}
+
 type stmtKey struct {
 	pool  *sql.DB
 	query string // as rebound for the dialect
@@ -35,10 +41,10 @@ type stmtKey struct {
 // so preparing here could wait for t itself.
 func (t *tx) prepared(query string) *sql.Stmt {
 	key := stmtKey{t.pool, t.d.rebind(query)}
-	if s, ok := t.stmts.m.Load(key); ok {
+	if s, ok := t.cache.stmts.m.Load(key); ok {
 		return s.(*sql.Stmt)
 	}
-	if c := t.stmts; !isPending(c, key) {
+	if c := &t.cache.stmts; !isPending(c, key) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()

@@ -140,8 +140,8 @@ type controlFlags struct {
 }
 
 func (f *controlFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.Endpoint, "endpoint", "http://127.0.0.1:8080", "the server (ncm serve --emulator) whose control plane to drive")
-	fs.StringVar(&f.AdminToken, "admin-token", "", "the control plane's admin token, printed at the server's first --emulator start")
+	fs.StringVar(&f.Endpoint, "endpoint", "http://127.0.0.1:8080", "the server (ncm serve --emulator) whose control plane to drive (NCM_ENDPOINT)")
+	fs.StringVar(&f.AdminToken, "admin-token", "", "the control plane's admin token, printed at the server's first --emulator start (NCM_ADMIN_TOKEN)")
 	fs.BoolVar(&f.JSON, "json", false, "print the control plane's JSON answer")
 }
 
@@ -152,6 +152,10 @@ func (f *controlFlags) client(cmd *cobra.Command) (*controlClient, error) {
 	u, err := url.Parse(strings.TrimRight(f.Endpoint, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usageError{fmt.Errorf("--endpoint %q must be an http(s) URL such as http://127.0.0.1:8080", f.Endpoint)}
+	}
+	if strings.HasSuffix(strings.ToLower(u.Hostname()), "ntruss.com") {
+		// Never send the admin token to NCP itself.
+		return nil, usageError{fmt.Errorf("--endpoint %s is NCP itself; the control plane exists only on an ncm server (ncm serve --emulator)", u)}
 	}
 	return &controlClient{endpoint: u.String(), token: f.AdminToken, http: &http.Client{Timeout: 2 * time.Minute},
 		json: f.JSON, out: cmd.OutOrStdout()}, nil

@@ -513,6 +513,9 @@ func (it *importItem) load(certFile, keyFile, chainFile string) string {
 			keys = append(keys, b)
 		}
 	}
+	if len(keys) > 0 && len(certs) == 0 {
+		return filepath.Base(certFile) + " holds a private key but no certificate; name keys x.key beside x.crt or x.pem"
+	}
 	if len(keys) > 0 {
 		if it.key != "" {
 			return filepath.Base(certFile) + " holds a private key and " + filepath.Base(keyFile) + " is a key too; keep one"

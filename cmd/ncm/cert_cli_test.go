@@ -46,6 +46,8 @@ func TestCLICertImportDirectory(t *testing.T) {
 	// Bad: a key without certificate; a certificate without key.
 	write("orphan.key", f.keyPEM)
 	write("nokey.crt", testpki.CertPEM(f.leaf(t, "nokey.example.test")))
+	// Bad: a .pem holding only a key (certbot's privkey.pem).
+	write("privkey.pem", f.keyPEM)
 	// Ignored in a directory: unknown extensions.
 	write("README.txt", "not a certificate")
 
@@ -53,8 +55,8 @@ func TestCLICertImportDirectory(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("import: exit %d, want 1 (some refused)\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
-	if !strings.Contains(errs, "\r[") || !strings.Contains(errs, "] 7/7 done") {
-		t.Errorf("stderr has no progress bar redrawn with \\r ending at 7/7:\n%q", errs)
+	if !strings.Contains(errs, "\r[") || !strings.Contains(errs, "] 8/8 done") {
+		t.Errorf("stderr has no progress bar redrawn with \\r ending at 8/8:\n%q", errs)
 	}
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^accepted\s+1000\d\d\s+api\s+api\.pem, api\.key\.pem$`),
@@ -65,7 +67,8 @@ func TestCLICertImportDirectory(t *testing.T) {
 		regexp.MustCompile(`(?m)^refused\s+26040\s+mismatch\s+mismatch\.crt, mismatch\.key: Public key in certificate does not match`),
 		regexp.MustCompile(`(?m)^refused\s+-\s+nokey\s+nokey\.crt: no private key`),
 		regexp.MustCompile(`(?m)^refused\s+-\s+orphan\s+orphan\.key: no certificate file`),
-		regexp.MustCompile(`(?m)^3 accepted, 4 refused$`),
+		regexp.MustCompile(`(?m)^refused\s+-\s+privkey\s+privkey\.pem: privkey\.pem holds a private key but no certificate`),
+		regexp.MustCompile(`(?m)^3 accepted, 5 refused$`),
 	} {
 		if !want.MatchString(out) {
 			t.Errorf("summary does not match %s:\n%s", want, out)
@@ -92,6 +95,24 @@ func TestCLICertImportDirectory(t *testing.T) {
 	code, out, _ = ts.run("cert", "import", "--name", "Single-Cert", filepath.Join(filepath.Dir(write2), "single.*"))
 	if code != 0 || !regexp.MustCompile(`(?m)^accepted\s+\d+\s+Single-Cert\s`).MatchString(out) {
 		t.Fatalf("import by glob: exit %d\n%s", code, out)
+	}
+
+	// API 1.0 import, and the v1 and cloud list filters.
+	v1File := filepath.Join(t.TempDir(), "legacy.pem")
+	os.WriteFile(v1File, []byte(testpki.CertPEM(f.leaf(t, "legacy.example.test"))+f.keyPEM), 0o600)
+	code, out, _ = ts.run("cert", "import", "--v1", v1File)
+	if code != 0 || !regexp.MustCompile(`(?m)^accepted\s+\d+\s+legacy\s`).MatchString(out) {
+		t.Fatalf("import --v1: exit %d\n%s", code, out)
+	}
+	ts.admin("instance", "attach", no[1], "7001")
+	code, out, _ = ts.run("cert", "list", "--instance", "7001")
+	if code != 0 || !regexp.MustCompile(`(?m)^`+no[1]+`\s+web\s.*\s7001$`).MatchString(out) || strings.Count(out, "\n") != 2 {
+		t.Errorf("cert list --instance 7001: exit %d\n%s", code, out)
+	}
+	ts.admin("instance", "detach", no[1], "7001")
+	code, out, _ = ts.run("cert", "list", "--cloud")
+	if code != 0 || strings.Contains(out, "EXTERNAL") {
+		t.Errorf("cert list --cloud: exit %d\n%s", code, out)
 	}
 
 	code, out, _ = ts.run("cert", "show", no[1])

@@ -13,9 +13,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ncmhq/ncm"
 	"github.com/ncmhq/ncm/client"
 	"github.com/ncmhq/ncm/internal/testpki"
 	"github.com/ncmhq/ncm/ncpapi"
+	"github.com/ncmhq/ncm/service"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
@@ -76,6 +78,9 @@ func TestFieldC02_EmptyChainIsNoChain(t *testing.T) {
 		var out ncpapi.RegisterExternalCertificateResponse
 		if err := c.Do(ctx, http.MethodPost, "/api/v2/certificate/withExternal", nil, body, &out); err != nil {
 			t.Fatalf("case %c: %v", 'a'+i, err)
+		}
+		if out.TotalRows != 1 || len(out.SSLCertificateList) != 1 || out.SSLCertificateList[0].CertificateName != body["certificateName"] {
+			t.Fatalf("case %c: totalRows %d with %d items; want 1 and the new certificate (C51)", 'a'+i, out.TotalRows, len(out.SSLCertificateList))
 		}
 		no := out.SSLCertificateList[0].CertificateNo
 		ch, err := c.GetCertificateChain(ctx, no)
@@ -191,6 +196,16 @@ func TestFieldC10_KeyFormats(t *testing.T) {
 			}
 		})
 	}
+	// Keys outside the policy are refused with the rule, whatever the form.
+	weak, p521 := testpki.MustKey(t, testpki.RSA1024), testpki.MustKey(t, testpki.P521)
+	runRejections(t, ts, f, 100008, []rejectCase{
+		{name: "RSA1024", req: ncpapi.RegisterExternalCertificateRequest{CertificateName: "weak-cert",
+			CertificateBody: testpki.CertPEM(f.inter.Leaf(t, weak, testpki.LeafOptions{CommonName: "w.example.test"})), PrivateKey: testpki.PKCS1PEM(t, weak)},
+			status: http.StatusOK, code: "26140", msg: "RSA key has 1024 bits; keys must have 2048 to 4096 bits"},
+		{name: "P521", req: ncpapi.RegisterExternalCertificateRequest{CertificateName: "p521-cert",
+			CertificateBody: testpki.CertPEM(f.inter.Leaf(t, p521, testpki.LeafOptions{CommonName: "p.example.test"})), PrivateKey: testpki.SEC1PEM(t, p521)},
+			status: http.StatusOK, code: "26140", msg: "ECDSA curve P-521 is not allowed"},
+	})
 }
 
 func TestFieldC12_EncryptedKey(t *testing.T) {
@@ -356,6 +371,27 @@ func TestFieldC52_NamesAndDuplicates(t *testing.T) {
 	again, _ := register(t, c, ncpapi.RegisterExternalCertificateRequest{CertificateName: "web-cert", CertificateBody: taken, PrivateKey: f.keyPEM})
 	if again.CertificateNo <= first.CertificateNo+1 {
 		t.Errorf("re-import after delete got number %d, want a new number above %d", again.CertificateNo, first.CertificateNo+1)
+	}
+
+	// A certificate named under the old 3-30 rule still lists and deletes.
+	const oldName = "old-rule-name-of-25-chars"
+	a, err := openApp(context.Background(), ts.storeOptions(), service.Config{}, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &ncm.Certificate{MemberNo: ts.memberNo, Name: oldName, Type: ncm.TypeExternal, Status: ncm.StatusNormal,
+		IssueType: ncm.IssueExternal, DomainCode: ncm.ZonePublic, RegistDate: ts.clock.Now(), UpdateDate: ts.clock.Now()}
+	err = a.store.Write(context.Background(), func(tx ncm.Tx) error { return tx.CreateCertificate(context.Background(), old) })
+	a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName, err := c.ListCertificates(context.Background(), client.ListOptions{CertificateName: oldName})
+	if err != nil || byName.TotalCount != 1 {
+		t.Fatalf("ListCertificates(%q) = %+v, %v; want it listed", oldName, byName, err)
+	}
+	if err := c.V1DeleteCertificate(context.Background(), old.No, oldName); err != nil {
+		t.Fatalf("deleting %q: %v", oldName, err)
 	}
 }
 

@@ -158,32 +158,48 @@ type controlErrorBody struct {
 
 var adminTokenLine = regexp.MustCompile(`(?m)^export NCM_ADMIN_TOKEN=(\S+)$`)
 
+// startNode runs `ncm serve` with o until the test ends (or stop is
+// called) and returns its endpoint and what it printed. Unlike startServer
+// it accepts a database that has its main account already, as a second node
+// or a restart sees it.
+func startNode(t *testing.T, o serveOptions) (endpoint string, stdout *bytes.Buffer, stop func()) {
+	t.Helper()
+	o.Addr, o.LogFormat, o.ShutdownTimeout = "127.0.0.1:0", "text", 5*time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout = new(bytes.Buffer)
+	ready := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- runServe(ctx, o, stdout, io.Discard, ready) }()
+	select {
+	case addr := <-ready:
+		endpoint = "http://" + addr
+	case err := <-errc:
+		cancel()
+		t.Fatalf("serve: %v", err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("serve stopped with %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return endpoint, stdout, stop
+}
+
 // TestControlPlaneTokenGeneratedOnce starts `ncm serve --emulator` twice on
 // one data directory without --admin-token.
 func TestControlPlaneTokenGeneratedOnce(t *testing.T) {
+	o := serveOptions{Addr: "127.0.0.1:0"}
+	o.storeOptions = storeOptions{DataDir: t.TempDir(), Zone: "PUB", DisplayTimezone: "Asia/Seoul"}
+	useTestDatabase(t, &o.storeOptions)
+	o.Emulator = true
 	var token string
-	dataDir := t.TempDir()
-	var db string
 	for start := range 2 {
-		o := serveOptions{Addr: "127.0.0.1:0", LogFormat: "text", ShutdownTimeout: 5 * time.Second}
-		o.storeOptions = storeOptions{DataDir: dataDir, DB: db, Zone: "PUB", DisplayTimezone: "Asia/Seoul"}
-		if start == 0 {
-			useTestDatabase(t, &o.storeOptions)
-			db = o.DB
-		}
-		o.Emulator = true
-		ctx, cancel := context.WithCancel(context.Background())
-		var stdout bytes.Buffer
-		ready := make(chan string, 1)
-		errc := make(chan error, 1)
-		go func() { errc <- runServe(ctx, o, &stdout, io.Discard, ready) }()
-		var addr string
-		select {
-		case addr = <-ready:
-		case err := <-errc:
-			cancel()
-			t.Fatalf("serve: %v", err)
-		}
+		endpoint, stdout, stop := startNode(t, o)
 		m := adminTokenLine.FindStringSubmatch(stdout.String())
 		switch {
 		case start == 0 && m == nil:
@@ -193,15 +209,61 @@ func TestControlPlaneTokenGeneratedOnce(t *testing.T) {
 		case m != nil:
 			t.Fatalf("second start printed an admin token again: %s", m[1])
 		}
-		ts := &testServer{t: t, endpoint: "http://" + addr}
+		ts := &testServer{t: t, endpoint: endpoint}
 		if status, raw := ts.control(http.MethodGet, "/_ncm/v1/clock", token, nil); status != http.StatusOK {
 			t.Errorf("start %d: GET clock with the printed token = %d %s", start+1, status, raw)
 		}
-		cancel()
-		if err := <-errc; err != nil {
-			t.Fatalf("serve stopped with %v", err)
-		}
+		stop()
 	}
+}
+
+// TestControlPlaneSharedByNodes runs two nodes on one database: the clock,
+// the faults and the reset of one are those of the other.
+func TestControlPlaneSharedByNodes(t *testing.T) {
+	a := startServer(t, withEmulator)
+	o := serveOptions{storeOptions: a.storeOptions(), clock: a.clock}
+	o.Emulator = true // no --admin-token: the stored one applies
+	endpoint, _, _ := startNode(t, o)
+	b := &testServer{t: t, endpoint: endpoint, dataDir: a.dataDir, dsn: a.dsn, memberNo: a.memberNo, ak: a.ak, sk: a.sk, clock: a.clock}
+	ca, cb := a.client(a.ak, a.sk), b.client(b.ak, b.sk)
+	ctx := context.Background()
+
+	t.Run("Clock", func(t *testing.T) {
+		a.ctl("clock", "advance", "10d")
+		var v struct {
+			Now string `json:"now"`
+		}
+		status, raw := b.control(http.MethodGet, "/_ncm/v1/clock", testAdminToken, nil)
+		if err := json.Unmarshal(raw, &v); err != nil || status != http.StatusOK {
+			t.Fatalf("GET clock on b = %d %s", status, raw)
+		}
+		if want := a.clock.Now().Add(10 * 24 * time.Hour).Format(time.RFC3339); v.Now != want {
+			t.Fatalf("b's clock = %s, want a's %s", v.Now, want)
+		}
+	})
+	t.Run("Faults", func(t *testing.T) {
+		b.ctl("fault", "add", "GET /api/v2/certificate/getPaidCertificates", "--count", "2", "--status", "504")
+		for i, c := range []*client.Client{ca, cb} {
+			_, err := c.ListAdvancedCertificates(ctx, client.ListAdvancedOptions{})
+			var ae *client.APIError
+			if !errors.As(err, &ae) || ae.HTTPStatus != http.StatusGatewayTimeout || ae.GatewayCode != "510" {
+				t.Fatalf("request %d: %v; want HTTP 504 gateway error 510", i+1, err)
+			}
+		}
+		for i, c := range []*client.Client{ca, cb} {
+			if _, err := c.ListAdvancedCertificates(ctx, client.ListAdvancedOptions{}); err != nil {
+				t.Fatalf("request %d after the fault's 2: %v", i+3, err)
+			}
+		}
+	})
+	t.Run("Reset", func(t *testing.T) {
+		a.requestDV(ca, "shared-cert", "shared.example.com")
+		b.ctl("reset", "--yes")
+		resp, err := ca.ListAdvancedCertificates(ctx, client.ListAdvancedOptions{})
+		if err != nil || resp.TotalCount != 0 {
+			t.Fatalf("a's list after b's reset = %+v, %v; want empty", resp, err)
+		}
+	})
 }
 
 // TestControlClockExpiresCertificate moves the shared clock past an issued
@@ -221,8 +283,8 @@ func TestControlClockExpiresCertificate(t *testing.T) {
 
 	out = ts.ctl("clock", "advance", "400d")
 	want := ts.clock.Now().Add(400 * 24 * time.Hour)
-	if !strings.Contains(out, want.Format(time.RFC3339)) {
-		t.Fatalf("clock advance printed %q, want the new time %s", out, want.Format(time.RFC3339))
+	if !strings.Contains(out, want.Format(time.RFC3339)) || !strings.Contains(out, "due jobs ran") {
+		t.Fatalf("clock advance printed %q, want the new time %s and the expiry job run", out, want.Format(time.RFC3339))
 	}
 	if got := listedStatus(t, c, no); got != "-2" {
 		t.Fatalf("400 days later: statusCode %q, want -2 (Expired)", got)
@@ -450,4 +512,13 @@ func TestControlValidation(t *testing.T) {
 			t.Fatalf("outcome maybe = %d %s; want 400 naming outcome", status, raw)
 		}
 	})
+}
+
+// TestControlCLIRefusesNCP never sends the admin token to NCP's endpoint.
+func TestControlCLIRefusesNCP(t *testing.T) {
+	ts := &testServer{t: t}
+	code, _, errs := ts.run("admin", "clock", "show", "--endpoint", "https://certificatemanager.apigw.ntruss.com", "--admin-token", testAdminToken)
+	if code != exitUsage || !strings.Contains(errs, "NCP itself") {
+		t.Fatalf("clock show against NCP = exit %d, %q; want 2 refusing", code, errs)
+	}
 }

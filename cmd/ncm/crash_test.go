@@ -35,7 +35,8 @@ func TestCrashSafety(t *testing.T) {
 	}
 	bin := buildNCM(t)
 	dataDir := t.TempDir()
-	args := []string{"--auto-validate", "--rate-limit", "0", "--shutdown-timeout", "1s"}
+	args := []string{"--auto-validate", "--rate-limit", "0", "--shutdown-timeout", "1s",
+		"--worker-interval", "100ms", "--dns-resolver", "none"}
 	a := &acked{certs: map[string]int64{}, registered: map[int64]bool{}}
 	var ak, sk string
 	keys := []crypto.Signer{mustRSAKey(t, 0), mustRSAKey(t, 1), mustECKey(t)}
@@ -50,6 +51,7 @@ func TestCrashSafety(t *testing.T) {
 			// Final start: the server comes up on the crashed database
 			// and lists every acknowledged certificate.
 			checkListed(t, p.endpoint, ak, sk, a)
+			waitJobsSettled(t, filepath.Join(dataDir, "ncm.db"), p.cmd.Process.Pid)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			if err := p.stop(ctx); err != nil {
 				t.Errorf("final stop: %v", err)
@@ -217,5 +219,53 @@ func checkDatabase(t *testing.T, path string, a *acked) {
 		if a.registered[no] && !hasKey {
 			t.Errorf("acknowledged key registration of certificate %d is lost", no)
 		}
+	}
+}
+
+// waitJobsSettled waits, while the restarted server's worker runs, until
+// every domain validation job that is due for a certificate no longer
+// Ongoing is finished, except those still leased by a killed process: a
+// lease outlives its owner until it expires (Lifecycle.Lease), and only then
+// does another worker take the job over. Those must have a lease ending
+// within leaseMax. Then it wants no job done twice. (Jobs of certificates
+// still Ongoing wait for DNS until their deadline, by design.)
+func waitJobsSettled(t *testing.T, path string, live int) {
+	t.Helper()
+	const leaseMax = 5 * time.Minute
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	liveOwner := fmt.Sprintf("%%/%d/%%", live)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		now := time.Now().UnixMicro()
+		var open, orphaned int
+		// A job the worker looked at while its certificate was still
+		// Ongoing is due again later (back-off): only due ones count.
+		err := db.QueryRow(`SELECT COUNT(*), COUNT(CASE WHEN j.lease_until > ? AND j.lease_owner NOT LIKE ? AND j.lease_until <= ? THEN 1 END)
+			FROM job j JOIN certificate c ON c.no = j.subject
+			WHERE j.kind = 'dcv-check' AND j.done_at IS NULL AND c.status <> 0 AND j.due_at <= ?`,
+			now, liveOwner, now+leaseMax.Microseconds(), now).Scan(&open, &orphaned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if open == orphaned {
+			t.Logf("validation jobs settled after the restart; %d still leased by killed processes until their leases expire", orphaned)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d due validation jobs of settled certificates are unfinished 30 s after the restart (%d of them leased by killed processes)", open, orphaned)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var dup int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM (SELECT kind, subject FROM job WHERE kind = 'dcv-check' AND done_at IS NOT NULL
+		GROUP BY kind, subject HAVING COUNT(*) > 1)`).Scan(&dup); err != nil {
+		t.Fatal(err)
+	}
+	if dup != 0 {
+		t.Errorf("%d validation jobs were done more than once", dup)
 	}
 }

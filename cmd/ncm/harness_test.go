@@ -75,7 +75,7 @@ var memberLine = regexp.MustCompile(`main account (\d+)`)
 func startServer(t *testing.T, mods ...func(*serveOptions)) *testServer {
 	t.Helper()
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 1, 15, 30, 0, time.UTC)}
-	o := serveOptions{Addr: "127.0.0.1:0", LogFormat: "text", ShutdownTimeout: 5 * time.Second, clock: clock}
+	o := serveOptions{Addr: "127.0.0.1:0", LogFormat: "text", ShutdownTimeout: 30 * time.Second, clock: clock}
 	o.storeOptions = storeOptions{DataDir: t.TempDir(), Zone: "PUB", DisplayTimezone: "Asia/Seoul"}
 	useTestDatabase(t, &o.storeOptions)
 	for _, m := range mods {

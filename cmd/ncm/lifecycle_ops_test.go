@@ -304,6 +304,10 @@ func TestServerKeyRequestsEndToEnd(t *testing.T) {
 			ch, err := c.ListRecentCertChanges(ctx, client.ChangeWindow{Minutes: 5})
 			return err == nil && len(ch.Orders) > 0 && ch.Orders[len(ch.Orders)-1].Status == "Normal"
 		})
+		cloud, err := c.ListCloudCertificates(ctx, client.ListOptions{CertificateName: "basic-cert"})
+		if err != nil || len(cloud.SSLCertificateList) != 1 || cloud.SSLCertificateList[0].StatusCode != "1" || cloud.SSLCertificateList[0].CertificateType != "NCP_FREE_DV_01" {
+			t.Fatalf("ListCloudCertificates = %+v, %v; want the certificate, status 1, NCP_FREE_DV_01", cloud, err)
+		}
 		stored := ts.storedCertificate(resp.CertificateNo)
 		if stored.Status != 1 || stored.PrivateKeySealed == nil || stored.OrderID != 0 || !stored.RenewalEnabled || stored.Type != "NCP_FREE_DV_01" {
 			t.Fatalf("stored Cloud Basic certificate: status %d, key %v, order %d, renewal %v, type %s; want 1, a sealed key, none, on, NCP_FREE_DV_01",
@@ -324,6 +328,12 @@ func TestServerKeyRequestsEndToEnd(t *testing.T) {
 		after := ts.storedCertificate(resp.CertificateNo)
 		if after.IssueType != "RENEWAL" || !after.NotAfter.After(*before.NotAfter) || after.Status != 1 {
 			t.Fatalf("after renewal: issueType %s notAfter %v status %d; want RENEWAL, later than %v, 1", after.IssueType, after.NotAfter, after.Status, before.NotAfter)
+		}
+		// A year later the validation is too old to reuse: no renewal.
+		ts.clock.Advance(after.NotAfter.Sub(ts.clock.Now()) - 40*24*time.Hour)
+		eventually(t, "the second renewal job ran", func() bool { return ts.jobDone("renew", resp.CertificateNo) })
+		if again := ts.storedCertificate(resp.CertificateNo); again.SerialNumber != after.SerialNumber {
+			t.Fatalf("renewed again with a %s-old validation", ts.clock.Now().Sub(*before.IssueDate))
 		}
 	})
 	t.Run("GlobalEdge", func(t *testing.T) {
@@ -455,6 +465,23 @@ func TestDomainsEndToEnd(t *testing.T) {
 		}
 		if pc.StatusCode != "0" {
 			t.Fatalf("D request: status %s, want 0 (a new one-time record is needed)", pc.StatusCode)
+		}
+	})
+	t.Run("InvalidAfterTheDeadline", func(t *testing.T) {
+		d, err := c.RegisterDomain(ctx, ncpapi.RegisterDomainRequest{DmnAddr: "never.example.com", DcvType: "TXT", IssueType: "ACME"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.DmnID != 502 {
+			t.Errorf("dmnId %d, want 502: the rejected and duplicate registrations consumed no number", d.DmnID)
+		}
+		ts.clock.Advance(73 * time.Hour)
+		eventually(t, "the domain is INVALID", func() bool {
+			l, err := c.ListDomainValidations(ctx, client.DomainFilter{DomainAddress: "never.example.com"})
+			return err == nil && l.TotalRows == 1 && l.DomainVldList[0].ValidState == "INVALID"
+		})
+		if l, _ := c.ListDomainValidations(ctx, client.DomainFilter{ValidState: "VALID"}); l.TotalRows != 1 || l.DomainVldList[0].DmnID == d.DmnID {
+			t.Fatalf("VALID domains = %+v, want only pre.example.com", l)
 		}
 	})
 	t.Run("ListFilters", func(t *testing.T) {
@@ -595,6 +622,22 @@ func TestReissueAndDcvEndToEnd(t *testing.T) {
 		}
 		_, err = c.ReissueCertificate(ctx, pc.CertificateNo, ncpapi.ReissueRequest{CSR: mustCSR(t, key, "wait.example.com"), CertificateName: "wait-2", CommonName: "wait.example.com", ValidationMethod: "D"})
 		wantCode(t, err, "26100")
+	})
+	t.Run("ErrWithinADayOfExpiry", func(t *testing.T) {
+		ts := startServer(t)
+		c := ts.client(ts.ak, ts.sk)
+		no, _ := ts.issuedDV(c, "late-cert", "late.example.com")
+		na := ts.storedCertificate(no).NotAfter
+		req := ncpapi.ReissueRequest{CSR: mustCSR(t, key, "late.example.com"), CertificateName: "late-2", CommonName: "late.example.com", ValidationMethod: "D"}
+		ts.clock.Advance(na.Sub(ts.clock.Now()) - 23*time.Hour)
+		_, err := c.ReissueCertificate(ctx, no, req)
+		wantCode(t, err, "26100")
+		ts.clock.Advance(24 * time.Hour) // expired: shown as such, and still refused
+		_, err = c.ReissueCertificate(ctx, no, req)
+		wantCode(t, err, "26100")
+		if got := listedStatusName(t, c, no); got != "Expired" {
+			t.Fatalf("after notAfter the certificate lists as %q, want Expired", got)
+		}
 	})
 	t.Run("WrongActionIs404", func(t *testing.T) {
 		resp, err := c.Raw(ctx, http.MethodPost, fmt.Sprintf("/api/v2/certificate/%d/reissued", no), strings.NewReader("{}"))

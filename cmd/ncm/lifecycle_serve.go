@@ -23,7 +23,7 @@ type lifecycleOptions struct {
 
 func (o *lifecycleOptions) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.WorkerInterval, "worker-interval", 2*time.Second, "how often the worker looks for due jobs (domain validation checks, issuance, expiry, renewals)")
-	fs.StringVar(&o.DNSResolver, "dns-resolver", "system", "DNS server (host:port) that domain validation queries for TXT records; \"system\" is the first nameserver of /etc/resolv.conf, \"none\" turns DNS checks off (validation then passes only through the control plane or ncm admin dcv)")
+	fs.StringVar(&o.DNSResolver, "dns-resolver", "system", "DNS server (host:port) that domain validation queries for TXT records; \"system\" is the first nameserver of /etc/resolv.conf (none if there is none), \"none\" turns DNS checks off (validation then passes only through the control plane or ncm admin dcv)")
 	fs.DurationVar(&o.DCVDeadline, "dcv-deadline", 72*time.Hour, "how long domain validation waits for its TXT records before the certificate is \"Validation timed out\"")
 	fs.DurationVar(&o.RenewBefore, "renew-before", 45*24*time.Hour, "start of the renewal window, before notAfter")
 	fs.DurationVar(&o.RenewUntil, "renew-until", 30*24*time.Hour, "end of the renewal window, before notAfter")
@@ -39,11 +39,11 @@ func (o *lifecycleOptions) config() (service.LifecycleConfig, error) {
 	switch o.DNSResolver {
 	case "", "none":
 	case "system":
-		r, err := dnscheck.New("")
-		if err != nil {
-			return cfg, usageError{err}
+		// A machine without /etc/resolv.conf still serves; validation then
+		// passes only through the control plane or ncm admin dcv.
+		if r, err := dnscheck.New(""); err == nil {
+			cfg.Resolver = r
 		}
-		cfg.Resolver = r
 	default:
 		r, err := dnscheck.New(o.DNSResolver)
 		if err != nil {

@@ -35,12 +35,23 @@ func startNodes(t *testing.T, n int, args ...string) []*proc {
 	t.Helper()
 	bin := buildNCM(t)
 	procs := make([]*proc, n)
+	stdouts := make([]string, n)
 	for i := range procs {
 		p := &proc{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 		p.cmd = exec.Command(bin, append([]string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0"}, args...)...)
-		p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+		// stdout goes to a file, written by the process itself: what it
+		// printed before logging that it listens is there once it does
+		// (through a pipe it could still be on its way).
+		stdouts[i] = filepath.Join(t.TempDir(), "stdout")
+		out, err := os.Create(stdouts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.cmd.Stdout, p.cmd.Stderr = out, p.stderr
 		p.cmd.Env = append(os.Environ(), runAsNCM+"=1")
-		if err := p.cmd.Start(); err != nil {
+		err = p.cmd.Start()
+		out.Close()
+		if err != nil {
 			t.Fatal(err)
 		}
 		go func() { p.err = p.cmd.Wait(); close(p.done) }()
@@ -76,6 +87,11 @@ func startNodes(t *testing.T, n int, args ...string) []*proc {
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
+		b, err := os.ReadFile(stdouts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.stdout.Write(b)
 		t.Logf("node %d: pid %d, %s", i+1, p.cmd.Process.Pid, p.endpoint)
 	}
 	return procs

@@ -451,4 +451,3 @@ func checkServes(t *testing.T, bin, dataDir string, dbArgs []string, keys [][2]s
 		t.Errorf("ncm serve exited with %v after SIGTERM", err)
 	}
 }
-

@@ -205,4 +205,3 @@ func waitFor(t *testing.T, p *proc, text string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-

@@ -21,10 +21,14 @@ CREATE TABLE advanced_order (
     PRIMARY KEY (member_no, order_id)
 );
 
--- advanced_member: per member, the number of rows in advanced_order.
+-- advanced_member: per member, the number of rows in advanced_order, and a
+-- version that changes whenever a row is added to or removed from it, so a
+-- server may keep the member's order list in memory while the version
+-- stays the same (sqlstore/ordercache.go).
 CREATE TABLE advanced_member (
     member_no TEXT PRIMARY KEY,
-    orders    INTEGER NOT NULL
+    orders    INTEGER NOT NULL,
+    version   BIGINT NOT NULL DEFAULT 0
 );
 
 INSERT INTO advanced_order (member_no, order_id, certificates)
@@ -39,9 +43,9 @@ CREATE FUNCTION advanced_member_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO advanced_member (member_no, orders) VALUES (NEW.member_no, 1)
-            ON CONFLICT (member_no) DO UPDATE SET orders = advanced_member.orders + 1;
+            ON CONFLICT (member_no) DO UPDATE SET orders = advanced_member.orders + 1, version = advanced_member.version + 1;
     ELSE
-        UPDATE advanced_member SET orders = orders - 1 WHERE member_no = OLD.member_no;
+        UPDATE advanced_member SET orders = orders - 1, version = version + 1 WHERE member_no = OLD.member_no;
     END IF;
     RETURN NULL;
 END

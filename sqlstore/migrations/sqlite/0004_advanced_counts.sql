@@ -19,10 +19,14 @@ CREATE TABLE advanced_order (
     PRIMARY KEY (member_no, order_id)
 ) STRICT, WITHOUT ROWID;
 
--- advanced_member: per member, the number of rows in advanced_order.
+-- advanced_member: per member, the number of rows in advanced_order, and a
+-- version that changes whenever a row is added to or removed from it, so a
+-- server may keep the member's order list in memory while the version
+-- stays the same (sqlstore/ordercache.go).
 CREATE TABLE advanced_member (
     member_no TEXT PRIMARY KEY,
-    orders    INTEGER NOT NULL
+    orders    INTEGER NOT NULL,
+    version   INTEGER NOT NULL DEFAULT 0
 ) STRICT, WITHOUT ROWID;
 
 INSERT INTO advanced_order (member_no, order_id, certificates)
@@ -37,12 +41,12 @@ INSERT INTO advanced_member (member_no, orders)
 CREATE TRIGGER advanced_order_add AFTER INSERT ON advanced_order
 BEGIN
     INSERT INTO advanced_member (member_no, orders) VALUES (NEW.member_no, 1)
-        ON CONFLICT (member_no) DO UPDATE SET orders = orders + 1;
+        ON CONFLICT (member_no) DO UPDATE SET orders = orders + 1, version = version + 1;
 END;
 
 CREATE TRIGGER advanced_order_remove AFTER DELETE ON advanced_order
 BEGIN
-    UPDATE advanced_member SET orders = orders - 1 WHERE member_no = OLD.member_no;
+    UPDATE advanced_member SET orders = orders - 1, version = version + 1 WHERE member_no = OLD.member_no;
 END;
 
 CREATE TRIGGER certificate_listed_insert AFTER INSERT ON certificate
