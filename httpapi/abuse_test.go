@@ -12,6 +12,8 @@ import (
 
 	"github.com/ncmhq/ncm"
 	"github.com/ncmhq/ncm/httpapi"
+	"github.com/ncmhq/ncm/service"
+	"github.com/ncmhq/ncm/sqlstore"
 )
 
 const listPath = "/api/v2/certificate/getPaidCertificates"
@@ -136,13 +138,20 @@ func TestReplayInsideWindow(t *testing.T) {
 			t.Errorf("envelope %+v, want errorCode 200 saying it was replayed", g.Error)
 		}
 
-		// A second node over the same database remembers it too.
-		node2 := httptest.NewServer((&httpapi.Server{Service: e.svc, Clock: e.clock, Logger: e.api.Logger, RejectReplays: true}).Handler())
+		// A second node, with its own connections to the same database,
+		// remembers it too.
+		store2, err := sqlstore.Open(context.Background(), e.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store2.Close()
+		svc2 := service.New(service.Config{Store: store2, Sealer: e.key, Logger: e.api.Logger})
+		node2 := httptest.NewServer((&httpapi.Server{Service: svc2, Clock: e.clock, Logger: e.api.Logger, RejectReplays: true}).Handler())
 		defer node2.Close()
 		r2 := req.Clone(context.Background())
 		r2.URL.Host, r2.Host = strings.TrimPrefix(node2.URL, "http://"), ""
-		if st, _, body := e.do(r2); st != http.StatusUnauthorized {
-			t.Fatalf("replay to another node: status %d, want 401: %s", st, body)
+		if st, _, body := e.do(r2); st != http.StatusUnauthorized || !strings.Contains(mustGateway(t, body).Error.Details, "replayed") {
+			t.Fatalf("replay to another node: status %d, want 401 saying it was replayed: %s", st, body)
 		}
 
 		// A request signed anew is accepted (timestamps have millisecond

@@ -42,6 +42,10 @@ type env struct {
 	log   *bytes.Buffer
 	// clock is the gateway's clock (timestamp checks), movable by tests.
 	clock *shiftClock
+	// dsn opens the same database again (another node); key is the master
+	// key sealing its secrets.
+	dsn string
+	key *masterkey.Key
 }
 
 // shiftClock is the real time moved by an offset.
@@ -81,7 +85,7 @@ func newEnv(tb testing.TB, mods ...func(*httpapi.Server)) *env {
 	var logBuf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logBuf}, nil))
 	svc := service.New(service.Config{Store: store, Issuer: ca, Sealer: key, Clock: clock, AutoValidate: true, Logger: logger})
-	e := &env{tb: tb, svc: svc, store: store, log: &logBuf, clock: clock}
+	e := &env{tb: tb, svc: svc, store: store, log: &logBuf, clock: clock, dsn: "sqlite:" + filepath.Join(dir, "ncm.db"), key: key}
 	if e.a, err = svc.CreateMember(ctx, "member A"); err != nil {
 		tb.Fatal(err)
 	}

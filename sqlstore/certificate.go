@@ -144,7 +144,7 @@ func (t *tx) CreateOrder(ctx context.Context, o *ncm.Order) error {
 // Order returns ENOTFOUND (CodeNoOrder) if the member has no such order.
 func (t *tx) Order(ctx context.Context, memberNo string, id int64) (*ncm.Order, error) {
 	o := &ncm.Order{}
-	err := t.queryRow(ctx, selectOrder+" WHERE id = ? AND member_no = ?", id, memberNo).Scan(orderDest(o)...)
+	err := t.queryRow(ctx, selectOrder+" WHERE id = ? AND member_no = ?"+t.forUpdate(), id, memberNo).Scan(orderDest(o)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, noOrder(id)
 	}
@@ -216,7 +216,7 @@ func (t *tx) CertificateByNo(ctx context.Context, no int64) (*ncm.Certificate, e
 
 func (t *tx) certificate(ctx context.Context, query string, no int64, args ...any) (*ncm.Certificate, error) {
 	c := &ncm.Certificate{}
-	err := t.queryRow(ctx, query, append([]any{no}, args...)...).Scan(certificateDest(c)...)
+	err := t.queryRow(ctx, query+t.forUpdate(), append([]any{no}, args...)...).Scan(certificateDest(c)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, noCertificate(no)
 	}

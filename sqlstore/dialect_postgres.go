@@ -31,6 +31,8 @@ var postgresDialect = &dialect{
 	// ListAdvanced counts, then pages, then lists: REPEATABLE READ gives
 	// the three one snapshot, as a SQLite read transaction does.
 	readTx: sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead},
+	// Read-decide-write use cases must not both win on one row.
+	lockRow: " FOR UPDATE",
 	// Nodes claiming jobs at once each get different rows.
 	skipLocked: " FOR UPDATE SKIP LOCKED",
 	// Numbers are taken in one transaction per write, often of several

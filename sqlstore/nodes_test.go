@@ -122,3 +122,69 @@ func testNumbersUniqueAcrossNodes(t *testing.T, nodes []ncm.Store, member string
 		})
 	}
 }
+
+// TestReadDecideWriteIsExclusive: writers on two handles (two nodes) all
+// read one Ongoing certificate, and each that still sees it Ongoing issues
+// it. Exactly one may: a single-row read inside a Write transaction locks
+// its row, so the others wait and then see the winner's result. (Without
+// the lock, PostgreSQL's READ COMMITTED lets several read Ongoing and
+// "issue" the same certificate twice.)
+func TestReadDecideWriteIsExclusive(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			dsn := b.newDSN(t)
+			nodes := []ncm.Store{MustOpen(t, dsn), MustOpen(t, dsn)}
+			member := MustMember(t, nodes[0])
+			ctx := context.Background()
+			var certNo int64
+			if err := nodes[0].Write(ctx, func(tx ncm.Tx) error {
+				o := &ncm.Order{MemberNo: member, CertificateType: ncm.TypePaidDV, SubscriptionYears: 1, CreatedAt: t0, UpdatedAt: t0}
+				if err := tx.CreateOrder(ctx, o); err != nil {
+					return err
+				}
+				c := advanced(member, o.ID, "race-cert")
+				c.Status = ncm.StatusOngoing
+				if err := tx.CreateCertificate(ctx, c); err != nil {
+					return err
+				}
+				certNo = c.No
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				mu      sync.Mutex
+				winners int
+				wg      sync.WaitGroup
+			)
+			for w := range 8 {
+				wg.Go(func() {
+					won := false
+					err := nodes[w%2].Write(ctx, func(tx ncm.Tx) error {
+						won = false
+						c, err := tx.CertificateByNo(ctx, certNo)
+						if err != nil || c.Status != ncm.StatusOngoing {
+							return err
+						}
+						c.Status = ncm.StatusNormalNoKey
+						c.SerialNumber = fmt.Sprintf("W%d", w)
+						won = true
+						return tx.UpdateCertificate(ctx, c)
+					})
+					if err != nil {
+						t.Errorf("writer %d: %v", w, err)
+					}
+					mu.Lock()
+					if won {
+						winners++
+					}
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			if winners != 1 {
+				t.Fatalf("%d writers issued the certificate, want exactly 1", winners)
+			}
+		})
+	}
+}

@@ -22,7 +22,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/ncmhq/ncm"
 )
@@ -60,6 +62,14 @@ type dialect struct {
 	migrationLock string
 	// readTx are the options of Read transactions.
 	readTx sql.TxOptions
+	// lockRow is appended to single-row reads made inside a Write
+	// transaction. Use cases read a row, decide, then write it (issue a
+	// certificate that is still Ongoing, extend an order): on PostgreSQL
+	// two nodes could otherwise both read the old row and both write, so
+	// the read takes the row lock (FOR UPDATE) and the second node's read
+	// waits for the first's commit and sees its result. SQLite's single
+	// writer already serialises every write.
+	lockRow string
 	// lockCounters, when set, runs before a transaction takes its first
 	// number and locks every counter row in one fixed order. Writers that
 	// take numbers of several counters (an order, a certificate, events,
@@ -133,12 +143,19 @@ func (db *DB) Write(ctx context.Context, fn func(tx ncm.Tx) error) error {
 		if err == nil || db.d.isTransient == nil || attempt == writeAttempts || !db.d.isTransient(err) || ctx.Err() != nil {
 			return err
 		}
+		// Back off a little, with jitter, so the transactions that
+		// collided do not collide again in lockstep.
+		select {
+		case <-time.After(time.Duration(attempt)*time.Millisecond + time.Duration(rand.Int64N(int64(5*time.Millisecond)))):
+		case <-ctx.Done():
+			return err
+		}
 	}
 }
 
 // writeAttempts bounds how often Write runs a transaction that keeps
-// failing as a deadlock victim.
-const writeAttempts = 5
+// failing as a deadlock victim or a serialization loser.
+const writeAttempts = 10
 
 // run is Read and Write. fn's own error is returned unchanged.
 func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(tx ncm.Tx) error) error {
@@ -154,7 +171,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 			_ = stx.Rollback()
 		}
 	}()
-	if err := fn(&tx{tx: stx, d: db.d, pool: pool, cache: &db.cache}); err != nil {
+	if err := fn(&tx{tx: stx, d: db.d, pool: pool, cache: &db.cache, write: opts == nil || !opts.ReadOnly}); err != nil {
 		return err
 	}
 	committed = true
@@ -166,8 +183,9 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 
 // tx implements ncm.Tx on one database transaction.
 type tx struct {
-	tx *sql.Tx
-	d  *dialect
+	tx    *sql.Tx
+	d     *dialect
+	write bool // a Write transaction: single-row reads lock their row
 	// pool is the pool tx runs on and cache the database's hotCache
 	// (stmtcache.go).
 	pool  *sql.DB
@@ -188,6 +206,15 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
+}
+
+// forUpdate returns the row-locking suffix for a single-row read that a
+// Write transaction may act on (see dialect.lockRow).
+func (t *tx) forUpdate() string {
+	if t.write {
+		return t.d.lockRow
+	}
+	return ""
 }
 
 // next takes the next number of a counter. It runs in the caller's

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ncmhq/ncm/client"
+	"github.com/ncmhq/ncm/internal/testpki"
 	"github.com/ncmhq/ncm/ncpapi"
 )
 
@@ -20,7 +21,8 @@ import (
 type acked struct {
 	mu         sync.Mutex
 	certs      map[string]int64 // certificate name -> number
-	registered map[int64]bool   // certificate number -> key registered
+	registered map[int64]bool   // certificate number -> key registered (or imported with it)
+	imports    int
 }
 
 // TestCrashSafety runs `ncm serve` as a process under concurrent paid
@@ -40,6 +42,9 @@ func TestCrashSafety(t *testing.T) {
 	a := &acked{certs: map[string]int64{}, registered: map[int64]bool{}}
 	var ak, sk string
 	keys := []crypto.Signer{mustRSAKey(t, 0), mustRSAKey(t, 1), mustECKey(t)}
+	root := testpki.NewCA(t, "Crash Root")
+	inter := root.Intermediate(t, "Crash Intermediate")
+	chainPEM := testpki.CertPEM(inter.Cert, root.Cert)
 	const rounds, workers = 5, 4
 	seq := 0
 	for round := range rounds + 1 {
@@ -75,6 +80,22 @@ func TestCrashSafety(t *testing.T) {
 				for i := 0; ctx.Err() == nil; i++ {
 					key := keys[(w+i)%len(keys)]
 					name := fmt.Sprintf("r%dw%di%d", round, w, i)
+					if w == workers-1 && i%2 == 1 {
+						// An import: certificate, chain and key in one write.
+						got, _, err := c.RegisterExternalCertificate(ctx, ncpapi.RegisterExternalCertificateRequest{
+							CertificateName: name, PrivateKey: mustKeyPEM(t, key),
+							CertificateBody:  testpki.CertPEM(inter.Leaf(t, key, testpki.LeafOptions{CommonName: name + ".example.com"})),
+							CertificateChain: chainPEM,
+						})
+						if err == nil {
+							a.mu.Lock()
+							a.certs[name] = got.CertificateNo
+							a.registered[got.CertificateNo] = true
+							a.imports++
+							a.mu.Unlock()
+						}
+						continue
+					}
 					cn := name + ".example.com"
 					pc, err := c.RequestAdvancedCertificate(ctx, ncpapi.AdvancedCertificateRequest{
 						CSR: mustCSR(t, key, cn, cn), CertificateType: "NCP_PAID_DV_01", CertificateName: name,
@@ -105,29 +126,31 @@ func TestCrashSafety(t *testing.T) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	t.Logf("%d rounds killed with SIGKILL; %d certificates and %d key registrations acknowledged", rounds, len(a.certs), len(a.registered))
+	t.Logf("%d rounds killed with SIGKILL; %d certificates (%d of them imports) and %d keys acknowledged", rounds, len(a.certs), a.imports, len(a.registered))
+	if a.imports == 0 {
+		t.Error("no import was acknowledged: the test did not exercise intake")
+	}
 	if len(a.certs) == 0 {
 		t.Fatal("no request was acknowledged: the test exercised nothing")
 	}
 	checkDatabase(t, filepath.Join(dataDir, "ncm.db"), a)
 }
 
-// checkListed wants every acknowledged certificate in the API's list.
+// checkListed wants every acknowledged certificate in the API's list of
+// every certificate held.
 func checkListed(t *testing.T, endpoint, ak, sk string, a *acked) {
 	t.Helper()
 	c, err := client.New(client.Config{Endpoint: endpoint, AccessKey: ak, SecretKey: sk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.ListAdvancedCertificates(context.Background(), client.ListAdvancedOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	listed := map[int64]string{}
-	for _, o := range resp.Orders {
-		for _, c := range o.Certificates {
-			listed[c.CertificateNo] = c.CertificateName
+	// Every certificate held, Advanced and imported: GET .../certificates.
+	for cert, err := range c.AllCertificates(context.Background(), client.ListOptions{}, false) {
+		if err != nil {
+			t.Fatal(err)
 		}
+		listed[cert.CertificateNo] = cert.CertificateName
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 	"github.com/ncmhq/ncm/internal/pgtest"
 	"github.com/ncmhq/ncm/masterkey"
 	"github.com/ncmhq/ncm/ncpapi"
+	"github.com/ncmhq/ncm/service"
 )
 
 // startNodes starts `ncm serve` processes (the test binary run as ncm, see
@@ -250,6 +252,42 @@ func TestMultiNode(t *testing.T) {
 					t.Errorf("node %s lists %q as %d in order %q (found %v, %v); node %s placed certificate %d in order %s",
 						nodeName(j), name, cert.CertificateNo, o.OrderID, ok, err, nodeName(i), pc.CertificateNo, pc.OrderID)
 				}
+			}
+		}
+	})
+
+	// The emulator's clock and faults are shared: set through one node,
+	// every node follows.
+	t.Run("SharedClock", func(t *testing.T) {
+		advanceClock(t, ctx, nodes[0].endpoint, adminToken, "1h")
+		var want struct {
+			OffsetSeconds int64 `json:"offsetSeconds"`
+		}
+		control(t, ctx, nodes[0].endpoint, adminToken, http.MethodGet, "/_ncm/v1/clock", "", &want)
+		for i := range nodes {
+			got := want
+			got.OffsetSeconds = -1
+			// Another node picks a change up within 250 ms.
+			for deadline := time.Now().Add(5 * time.Second); got.OffsetSeconds != want.OffsetSeconds && time.Now().Before(deadline); {
+				control(t, ctx, nodes[i].endpoint, adminToken, http.MethodGet, "/_ncm/v1/clock", "", &got)
+				time.Sleep(50 * time.Millisecond)
+			}
+			if got.OffsetSeconds != want.OffsetSeconds || want.OffsetSeconds < 3600 {
+				t.Errorf("node %s: clock offset %ds, node %s set %ds (want at least 3600)", nodeName(i), got.OffsetSeconds, nodeName(0), want.OffsetSeconds)
+			}
+		}
+	})
+	t.Run("SharedFaults", func(t *testing.T) {
+		// Two faults set through node 1 strike the next two requests,
+		// whichever nodes they reach, and no third.
+		control(t, ctx, nodes[0].endpoint, adminToken, http.MethodPost, "/_ncm/v1/faults",
+			`{"route":"GET /api/v2/certificate/getPaidCertificates","count":2,"status":503}`, nil)
+		for k, i := range []int{2, 1, 0} {
+			_, err := clients[i].ListAdvancedCertificates(ctx, client.ListAdvancedOptions{PageSize: 1})
+			var ae *client.APIError
+			struck := errors.As(err, &ae) && ae.HTTPStatus == http.StatusServiceUnavailable
+			if want := k < 2; struck != want || (!want && err != nil) {
+				t.Errorf("request %d, on node %s: %v; want the injected 503: %v", k+1, nodeName(i), err, want)
 			}
 		}
 	})
@@ -588,6 +626,32 @@ func advanceClock(t *testing.T, ctx context.Context, endpoint, token, by string)
 	}
 }
 
+// control calls the emulator's control plane of a node and decodes a 200
+// answer into out (when not nil).
+func control(t *testing.T, ctx context.Context, endpoint, token, method, path, body string, out any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, endpoint+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, path, err, b)
+		}
+	}
+}
+
 // queryCounts runs a query of (number, count) rows into a map.
 func queryCounts(t *testing.T, db *sql.DB, query string, args ...any) map[int64]int {
 	t.Helper()
@@ -628,4 +692,66 @@ func dataDirOf(p *proc) string {
 		}
 	}
 	return ""
+}
+
+// TestNodesStartTogether: eight nodes opening one empty PostgreSQL database
+// at the same instant migrate it once, store one CA and create one main
+// account: exactly one of them gets credentials to print.
+func TestNodesStartTogether(t *testing.T) {
+	base := pgtest.BaseDSN()
+	if base == "" {
+		t.Skip("needs PostgreSQL; set " + pgtest.EnvVar + " (README, Development) to run it")
+	}
+	if e2eOnPostgres {
+		t.Skip("ran in the first pass of the suite (it needs no second)")
+	}
+	ctx := context.Background()
+	dsn := pgtest.Schema(t, base)
+	keyFile := filepath.Join(t.TempDir(), "shared.key")
+	if _, _, err := masterkey.LoadOrCreate(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	apps := make([]*app, n)
+	creds := make([]*service.Credentials, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range apps {
+		o := storeOptions{DataDir: t.TempDir(), DB: dsn, MasterKeyFile: keyFile, Zone: "PUB", DisplayTimezone: "Asia/Seoul"}
+		wg.Go(func() {
+			<-start
+			if apps[i], errs[i] = openApp(ctx, o, service.Config{}, discardLogger()); errs[i] == nil {
+				creds[i], errs[i] = apps[i].svc.Bootstrap(ctx)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, a := range apps {
+		if a != nil {
+			defer a.Close()
+		}
+		if errs[i] != nil {
+			t.Fatalf("node %d: %v", i+1, errs[i])
+		}
+	}
+	printed := 0
+	for _, c := range creds {
+		if c != nil {
+			printed++
+		}
+	}
+	var members int
+	if err := apps[0].store.Read(ctx, func(tx ncm.Tx) (err error) { members, err = tx.CountMembers(ctx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if printed != 1 || members != 1 {
+		t.Errorf("%d nodes got credentials and %d members exist; want 1 and 1", printed, members)
+	}
+	for i, a := range apps {
+		if a.ca.RootPEM() != apps[0].ca.RootPEM() {
+			t.Errorf("node %d loaded another CA than node 1", i+1)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -107,8 +108,21 @@ func startProc(t *testing.T, bin, dataDir string, args ...string) *proc {
 }
 
 // credentials returns the main account's key printed on first start.
+// Stdout and stderr are copied from the process by separate goroutines, so
+// the export lines may arrive after the "listening" log line: wait for them.
 func (p *proc) credentials() (memberNo, ak, sk string) {
+	// stdout and stderr reach the test through two pipes, copied by two
+	// goroutines: the listening line on stderr can arrive before what was
+	// printed earlier on stdout, so wait for it a little.
 	out := p.stdout.String()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out, "NCLOUD_SECRET_ACCESS_KEY") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		out = p.stdout.String()
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out, "NCLOUD_SECRET_ACCESS_KEY=") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		out = p.stdout.String()
+	}
 	for _, m := range exportLine.FindAllStringSubmatch(out, -1) {
 		switch m[1] {
 		case "NCLOUD_ACCESS_KEY_ID":

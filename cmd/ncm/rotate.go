@@ -43,8 +43,12 @@ then on every ncm opening the data directory seals under it and reads values
 of both keys. Rows are re-sealed in batches, one transaction each, so the
 command can be interrupted at any moment and run again with the same FILE:
 it carries on where it stopped. Only when no value is left under the old key
-is the master key file replaced, in one rename. Servers started before the
-rotation hold the old key only: restart them once the command is done.`,
+is the master key file replaced, in one rename.
+
+Servers started before master.key.next existed seal with the old key only:
+stop them first, or restart them as soon as the command is done. The final
+pass re-seals what they wrote until then; a secret they seal after the swap
+could no longer be opened.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if newKeyFile == "" {

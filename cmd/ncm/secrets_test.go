@@ -288,6 +288,17 @@ func TestSecretsAtRestAndMasterKeyRotation(t *testing.T) {
 			t.Fatalf("after the rotation: %d values under the old key, %d under the new; want 0 and all", oldN, newN)
 		}
 		checkServes(t, bin, dataDir, dbArgs, [][2]string{{ak, sk}, {akB, skB}})
+
+		// The command line: the same key again is nothing to do; no key
+		// file is a usage error.
+		var cout, cerr bytes.Buffer
+		args := append([]string{"admin", "rotate-master-key", "--new-key-file", newKeyFile, "--data-dir", dataDir}, dbArgs...)
+		if code := Main(ctx, args, strings.NewReader(""), &cout, &cerr); code != 0 || !strings.Contains(cout.String(), "already in use") {
+			t.Errorf("ncm %v: exit %d, stdout %q, stderr %q; want 0 and nothing to do", args, code, cout.String(), cerr.String())
+		}
+		if code := Main(ctx, []string{"admin", "rotate-master-key", "--data-dir", dataDir}, strings.NewReader(""), &cout, &cerr); code != exitUsage {
+			t.Errorf("rotate-master-key without --new-key-file: exit %d, want %d", code, exitUsage)
+		}
 	})
 }
 
