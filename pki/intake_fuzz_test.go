@@ -32,7 +32,10 @@ func FuzzIntake(f *testing.F) {
 			default:
 				t.Fatalf("error names field %q: %v", e.Field, err)
 			}
-			if !strings.HasPrefix(e.Message, e.Field) {
+			// 26040 keeps NCP's exact wording ("Public key in certificate
+			// does not match with private key"), which clients match on;
+			// its Field still names privateKey.
+			if !strings.HasPrefix(e.Message, e.Field) && e.Code != ncm.CodeKeyMismatch {
 				t.Fatalf("message %q does not start with the field %q", e.Message, e.Field)
 			}
 			return

@@ -157,6 +157,16 @@ func (s *Service) jobDCVCheck(ctx context.Context, owner string, j *ncm.Job) err
 	if cert.Status != ncm.StatusOngoing {
 		return s.complete(ctx, owner, j) // settled meanwhile (control plane, operator)
 	}
+	if s.cfg.AutoValidate {
+		// The request passes validation itself, in a second transaction;
+		// a node that died between the two leaves the certificate Ongoing,
+		// and this job finishes what the request started. Passing is
+		// idempotent: a certificate issued meanwhile is left alone.
+		if err := s.SetValidation(ctx, cert.No, "", ncm.DCVPass); err != nil && ncm.ErrorKind(err) != ncm.ECONFLICT {
+			return err
+		}
+		return s.complete(ctx, owner, j)
+	}
 	now := s.Now()
 	pending, deadline := 0, time.Time{}
 	var lastErr error

@@ -40,6 +40,14 @@ func (c *clock) Advance(d time.Duration) {
 // the store.
 func newService(t *testing.T, clk *clock) (*service.Service, ncm.Store) {
 	t.Helper()
+	cfg := newServiceConfig(t, clk)
+	return service.New(cfg), cfg.Store
+}
+
+// newServiceConfig returns the configuration newService uses, for tests
+// that need two services over one store.
+func newServiceConfig(t *testing.T, clk *clock) service.Config {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "ncm.db"))
 	if err != nil {
@@ -61,7 +69,7 @@ func newService(t *testing.T, clk *clock) (*service.Service, ncm.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return service.New(service.Config{Store: store, Issuer: ca, Sealer: key, Clock: clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}), store
+	return service.Config{Store: store, Issuer: ca, Sealer: key, Clock: clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 func csrPEM(t *testing.T, cn string) string {
@@ -177,5 +185,45 @@ func TestDeadWorkerLeaseExpires(t *testing.T) {
 	store.Read(ctx, func(tx ncm.Tx) (err error) { jobs, err = tx.Jobs(ctx, ncm.JobDCVCheck, c.No); return err })
 	if len(jobs) != 1 || jobs[0].Attempts != 2 || jobs[0].LeaseOwner != "" {
 		t.Fatalf("job after takeover: %+v; want attempt 2, lease released for the next check", jobs)
+	}
+}
+
+// TestAutoValidateJobFinishesInterruptedRequest: with --auto-validate a
+// request passes validation in a second transaction; a node that dies
+// between the two leaves the certificate Ongoing. Its validation job then
+// issues it instead of waiting for DNS until the deadline.
+func TestAutoValidateJobFinishesInterruptedRequest(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	cfg := newServiceConfig(t, clk)
+	interrupted := service.New(cfg) // stands for the node that died before auto-validating
+	cfg.AutoValidate = true
+	auto := service.New(cfg)
+	creds, err := auto.CreateMember(ctx, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &service.Principal{MemberNo: creds.MemberNo, KeyKind: ncm.KeyMain}
+	c, _, err := interrupted.RequestAdvanced(ctx, p, service.AdvancedRequest{CSR: csrPEM(t, "auto.example.com"),
+		CertificateType: ncm.TypePaidDV, CertificateName: "auto-cert", CommonName: "auto.example.com", ValidationMethod: ncm.ValidationDNS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != ncm.StatusOngoing {
+		t.Fatalf("status %v before the job, want Ongoing", c.Status)
+	}
+	clk.Advance(2 * time.Hour) // every back-off of the validation job is due
+	if _, err := auto.RunDueJobs(ctx, "survivor", 10); err != nil {
+		t.Fatal(err)
+	}
+	var got *ncm.Certificate
+	if err := cfg.Store.Read(ctx, func(tx ncm.Tx) (err error) {
+		got, err = tx.CertificateByNo(ctx, c.No)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != ncm.StatusNormalNoKey || got.SerialNumber == "" {
+		t.Fatalf("after the job: status %v serial %q, want issued (2)", got.Status, got.SerialNumber)
 	}
 }
