@@ -18,11 +18,7 @@ import (
 func (s *Server) handleListAdvancedCertificates() http.Handler {
 	return s.api("totalCount", func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
-		page, err := queryInt(q, "page")
-		if err != nil {
-			return err
-		}
-		size, err := queryInt(q, "pageSize")
+		page, size, err := queryPaging(q)
 		if err != nil {
 			return err
 		}

@@ -144,11 +144,7 @@ var cloudTypes = []ncm.CertificateType{ncm.TypeFreeDV, ncm.TypeGlobalEdge}
 func (s *Server) handleListCertificates(types []ncm.CertificateType) http.Handler {
 	return s.api("totalCount", func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
-		pageNo, err := queryInt(q, "page")
-		if err != nil {
-			return err
-		}
-		size, err := queryInt(q, "pageSize")
+		pageNo, size, err := queryPaging(q)
 		if err != nil {
 			return err
 		}

@@ -90,6 +90,16 @@ func queryInt(q url.Values, name string) (int, error) {
 	return n, nil
 }
 
+// queryPaging reads the optional page and pageSize query parameters that
+// every paged list takes.
+func queryPaging(q url.Values) (page, pageSize int, err error) {
+	if page, err = queryInt(q, "page"); err != nil {
+		return 0, 0, err
+	}
+	pageSize, err = queryInt(q, "pageSize")
+	return page, pageSize, err
+}
+
 // pathInt reads a positive integer path parameter.
 func pathInt(r *http.Request, name string) (int64, error) {
 	v := r.PathValue(name)

@@ -41,11 +41,7 @@ func (s *Server) order(v service.OrderView, now time.Time) ncpapi.Order {
 func (s *Server) handleListOrders() http.Handler {
 	return s.api("totalCount", func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
-		page, err := queryInt(q, "page")
-		if err != nil {
-			return err
-		}
-		size, err := queryInt(q, "pageSize")
+		page, size, err := queryPaging(q)
 		if err != nil {
 			return err
 		}
