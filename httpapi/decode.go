@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,8 +31,10 @@ func decode(r *http.Request, v any) error {
 	if err != nil {
 		return ncm.Invalid("body", "could not be read: %v", err)
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if trimmed := strings.TrimSpace(string(body)); trimmed == "" || trimmed == "null" {
 		return ncm.Invalid("body", "a JSON object is required (send {} when there is nothing to set)")
+	} else if trimmed[0] != '{' {
+		return ncm.Invalid("body", "must be a JSON object ({...}), got %.20q", trimmed)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.UseNumber()
@@ -83,11 +86,27 @@ func queryInt(q url.Values, name string) (int, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, ncm.Invalid(name, "must be a non-negative integer, got %q", v)
+	// The bound is NCP's (a Java int) and keeps page × pageSize within 64
+	// bits wherever an offset is computed.
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 0 || !allDigits(v) {
+		return 0, ncm.Invalid(name, "must be an integer from 0 to %d, got %q", math.MaxInt32, v)
 	}
-	return n, nil
+	return int(n), nil
+}
+
+// allDigits reports whether s is one or more ASCII digits (no sign, no
+// spaces): numbers in paths and queries are written only that way.
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // queryPaging reads the optional page and pageSize query parameters that
@@ -104,10 +123,27 @@ func queryPaging(q url.Values) (page, pageSize int, err error) {
 func pathInt(r *http.Request, name string) (int64, error) {
 	v := r.PathValue(name)
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || !allDigits(v) {
 		return 0, ncm.Invalid(name, "must be a positive integer, got %q", v)
 	}
 	return n, nil
+}
+
+// checkQuery refuses a query string that does not decode (url.Values
+// would silently drop the pair) and a parameter given more than once
+// (which value counts would be a guess; on a delete, the name is a
+// confirmation). Unknown parameters stay allowed: real clients add some.
+func checkQuery(r *http.Request) error {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return ncm.Invalid("query", "cannot be decoded: %v", err)
+	}
+	for name, values := range q {
+		if len(values) > 1 {
+			return ncm.Invalid(name, "is given %d times; give it once", len(values))
+		}
+	}
+	return nil
 }
 
 // apiFunc is a handler body that reports failure by returning an error.
@@ -117,7 +153,10 @@ type apiFunc func(w http.ResponseWriter, r *http.Request) error
 // field ("totalRows" or "totalCount"), oversized bodies to the 413 envelope.
 func (s *Server) api(countField string, fn apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := fn(w, r)
+		err := checkQuery(r)
+		if err == nil {
+			err = fn(w, r)
+		}
 		switch {
 		case err == nil:
 		case errors.Is(err, errTooLarge):

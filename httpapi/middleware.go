@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -127,7 +128,9 @@ type principalHolderKey struct{}
 // envelope before anything else looks at the request.
 func (s *Server) requireRoute(api *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := api.Handler(r); pattern == "" {
+		// A path that is not in clean form ("//", "/./", "/../") would
+		// get ServeMux's redirect; NCP's gateway knows no such route.
+		if _, pattern := api.Handler(r); pattern == "" || !cleanPath(r.URL.Path) {
 			s.writeGatewayError(w, gwNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 			return
 		}
@@ -205,4 +208,13 @@ func sigDetails(err error) string {
 		return se.Details
 	}
 	return err.Error()
+}
+
+// cleanPath reports whether p is already in the form path.Clean gives it.
+func cleanPath(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }

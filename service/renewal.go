@@ -351,8 +351,9 @@ func containsString(list []string, v string) bool {
 
 // parseOrderID reads an orderId (a decimal string on the wire).
 func parseOrderID(v string) (int64, error) {
-	id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || id <= 0 {
+	// Digits only, as NCP writes order IDs: no sign, no spaces.
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 || !allDigits(v) {
 		return 0, ncm.Invalid("orderId", "must be an order number such as \"900001\", got %q", v)
 	}
 	return id, nil

@@ -52,6 +52,12 @@ func normalizeDomain(field, d string) (string, error) {
 	if len(labels) < 2 {
 		return "", ncm.Invalid(field, "%q is not a fully qualified domain name (e.g. www.example.com)", d)
 	}
+	// A dNSName never holds an IP address (RFC 5280 4.2.1.6), and no
+	// top-level domain is all digits, so "10.0.0.1" and "999.1.1.1" are
+	// refused here rather than certified as names.
+	if tld := labels[len(labels)-1]; allDigits(tld) {
+		return "", ncm.Invalid(field, "%q is an IP address or ends in a numeric label; certificates here name domains only (e.g. www.example.com)", d)
+	}
 	for _, l := range labels {
 		if !validLabel(l) {
 			return "", ncm.Invalid(field, "%q is not a valid domain name: label %q must be 1-63 letters, digits or '-', not starting or ending with '-'", d, l)
@@ -96,4 +102,13 @@ func domainList(commonName string, dnsNames []string) ([]string, error) {
 		return nil, ncm.Invalid("dnsName", "at most %d domains per certificate (got %d)", maxDomains, len(out))
 	}
 	return out, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

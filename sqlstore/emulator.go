@@ -152,6 +152,11 @@ var resetKeep = map[string]bool{
 	"emulator_state":    true,
 	"member":            true,
 	"access_key":        true,
+	// advanced_member's version tags the order lists servers cache
+	// (ordercache.go); it must never go back to a value a cache may hold,
+	// so a reset zeroes the counts and moves the version on instead of
+	// deleting the rows.
+	"advanced_member": true,
 }
 
 // ResetEmulator implements ncm.LifecycleTx. It empties every table of the
@@ -194,6 +199,9 @@ func (t *tx) ResetEmulator(ctx context.Context) (string, error) {
 				return "", ncm.Internal(err)
 			}
 		}
+	}
+	if _, err := t.exec(ctx, `UPDATE advanced_member SET orders = 0, version = version + 1`); err != nil {
+		return "", ncm.Internal(err)
 	}
 	if _, err := t.exec(ctx, `DELETE FROM access_key WHERE member_no <> ?`, keep); err != nil {
 		return "", ncm.Internal(err)

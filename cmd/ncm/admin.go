@@ -23,6 +23,9 @@ func newAdminCommand() *cobra.Command {
 	}
 	o.register(cmd.PersistentFlags())
 	open := func(cmd *cobra.Command) (*app, error) {
+		if err := o.requireDatabase(); err != nil {
+			return nil, err
+		}
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		return openApp(cmd.Context(), o, service.Config{}, logger)
 	}

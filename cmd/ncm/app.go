@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -36,6 +37,22 @@ func (o *storeOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.MasterKeyFile, "master-key-file", "", "file holding the master key that seals secrets at rest (default <data-dir>/master.key, created 0600)")
 	fs.StringVar(&o.Zone, "zone", ncm.ZonePublic, "zone reported as domainCode: PUB, GOV or FIN")
 	fs.StringVar(&o.DisplayTimezone, "display-timezone", "Asia/Seoul", "time zone of dates on the wire")
+}
+
+// requireDatabase refuses to go on when the default SQLite database does
+// not exist: an operator command run away from the server's data directory
+// would otherwise create a new, empty installation (a new master key and
+// CA) and then report that nothing is found.
+func (o storeOptions) requireDatabase() error {
+	if o.DB != "" {
+		return nil
+	}
+	path := filepath.Join(o.DataDir, "ncm.db")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		abs, _ := filepath.Abs(path)
+		return usageError{fmt.Errorf("no ncm database at %s: run this where the server's --data-dir is, or pass --data-dir (or --db)", abs)}
+	}
+	return nil
 }
 
 // app is ncm wired together over one data directory.

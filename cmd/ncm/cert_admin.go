@@ -26,6 +26,9 @@ func newAdminInstanceCommand(o *storeOptions) *cobra.Command {
 			if _, err := positiveArg("INSTANCE-NO", args[1]); err != nil {
 				return err
 			}
+			if err := o.requireDatabase(); err != nil {
+				return err
+			}
 			a, err := openApp(cmd.Context(), *o, service.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				return err

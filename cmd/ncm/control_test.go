@@ -442,6 +442,10 @@ func TestControlReset(t *testing.T) {
 	c := ts.client(ts.ak, ts.sk)
 	ctx := context.Background()
 	ts.requestDV(c, "before-reset", "reset.example.com")
+	// A paged listing fills the server's cache of the member's order list.
+	if resp, err := c.ListAdvancedCertificates(ctx, client.ListAdvancedOptions{Page: 1, PageSize: 100}); err != nil || len(resp.Orders) != 1 {
+		t.Fatalf("paged list before reset: %v, %v", resp, err)
+	}
 	_, otherAK, otherSK := ts.newMember()
 	ts.ctl("clock", "advance", "30d")
 	ts.ctl("fault", "add", "POST /api/v2/certificate/registPrivateKey", "--status", "503")
@@ -475,6 +479,12 @@ func TestControlReset(t *testing.T) {
 	// A name used before the reset is free again, and numbers go on.
 	if no := ts.requestDV(c, "before-reset", "reset.example.com"); no != 100002 {
 		t.Fatalf("first certificate after reset = %d, want 100002 (numbers are never reused)", no)
+	}
+	// The paged listing shows the new order, not the cached one from before
+	// the reset (a reset must never bring back an order list's version).
+	resp, err = c.ListAdvancedCertificates(ctx, client.ListAdvancedOptions{Page: 1, PageSize: 100})
+	if err != nil || resp.TotalCount != 1 || len(resp.Orders) != 1 || resp.Orders[0].Certificates[0].CertificateNo != 100002 {
+		t.Fatalf("paged list after reset and a new request = %+v, %v; want just certificate 100002", resp, err)
 	}
 }
 

@@ -111,7 +111,28 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newBenchCommand(),
 	)
 	root.AddCommand(newLifecycleCommands()...) // lifecycle_cmds.go: order, reissue, revoke, renewal, dcv, changes, basic, edge, domain, org, eab
+	requireSubcommands(root)
 	return root
+}
+
+// requireSubcommands makes every command group (a command with
+// subcommands and nothing to run itself) a usage error when called bare or
+// with an unknown subcommand, so `ncm paid lst` exits 2 instead of printing
+// help and succeeding.
+func requireSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		requireSubcommands(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Run != nil || cmd.RunE != nil {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("unknown command %q for %q (see %s --help)", args[0], cmd.CommandPath(), cmd.CommandPath())}
+		}
+		return usageError{fmt.Errorf("%s needs a subcommand (see %s --help)", cmd.CommandPath(), cmd.CommandPath())}
+	}
 }
 
 // bindEnv sets every flag not given on the command line from NCM_<NAME>.

@@ -64,6 +64,9 @@ could no longer be opened.`,
 
 // rotateMasterKey is `ncm admin rotate-master-key`.
 func rotateMasterKey(ctx context.Context, o storeOptions, newKeyFile string, batch int, out io.Writer) error {
+	if err := o.requireDatabase(); err != nil {
+		return err
+	}
 	keyFile := o.MasterKeyFile
 	if keyFile == "" {
 		keyFile = filepath.Join(o.DataDir, "master.key")
