@@ -245,8 +245,8 @@ func (s *Service) sign(ctx context.Context, c *ncm.Certificate) (*issuance, erro
 	}
 	now := s.Now()
 	notAfter := s.endOfDay(now.Add(s.cfg.Validity))
-	if end := subscriptionEnd(order); end != nil {
-		notAfter = minTime(notAfter, s.endOfDay(*end))
+	if end := s.subscriptionEnd(order); end != nil {
+		notAfter = minTime(notAfter, *end)
 	}
 	out.issued, err = s.cfg.Issuer.Issue(ctx, ncm.IssueRequest{
 		PublicKey: pub,
@@ -261,15 +261,23 @@ func (s *Service) sign(ctx context.Context, c *ncm.Certificate) (*issuance, erro
 // subscriptionEnd is the order's subscription end, or where it will end
 // once it starts (it starts with the order's registration); nil without an
 // order.
-func subscriptionEnd(o *ncm.Order) *time.Time {
+func (s *Service) subscriptionEnd(o *ncm.Order) *time.Time {
 	if o == nil {
 		return nil
 	}
 	if o.SubscriptionEnd != nil {
 		return o.SubscriptionEnd
 	}
-	end := o.CreatedAt.AddDate(o.SubscriptionYears, 0, 0)
+	end := s.firstSubscriptionEnd(o)
 	return &end
+}
+
+// firstSubscriptionEnd is where an order's subscription ends before any
+// extension: its years after registration, at the end of that day in the
+// display zone, so no certificate of the order (which also ends at
+// 23:59:59) outlives it.
+func (s *Service) firstSubscriptionEnd(o *ncm.Order) time.Time {
+	return s.endOfDay(o.CreatedAt.AddDate(o.SubscriptionYears, 0, 0))
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -316,7 +324,7 @@ func (s *Service) storeIssued(ctx context.Context, tx ncm.Tx, c *ncm.Certificate
 			return err
 		}
 		if o.SubscriptionStart == nil {
-			end := o.CreatedAt.AddDate(o.SubscriptionYears, 0, 0)
+			end := s.firstSubscriptionEnd(o)
 			o.SubscriptionStart, o.SubscriptionEnd = &o.CreatedAt, &end
 			o.UpdatedAt = now
 			if err := tx.UpdateOrder(ctx, o); err != nil {

@@ -76,11 +76,11 @@ func (s *Service) jobRenew(ctx context.Context, owner string, j *ncm.Job) error 
 		}
 		return s.complete(ctx, owner, j)
 	}
-	if end := subscriptionEnd(order); end != nil {
+	if end := s.subscriptionEnd(order); end != nil {
 		// The renewal ends with the subscription at the latest; when that
 		// adds nothing, there is nothing to renew (extend the
 		// subscription first).
-		if na := minTime(s.endOfDay(now.Add(s.cfg.Validity)), s.endOfDay(*end)); !na.After(*c.NotAfter) {
+		if na := minTime(s.endOfDay(now.Add(s.cfg.Validity)), *end); !na.After(*c.NotAfter) {
 			s.cfg.Logger.InfoContext(ctx, "renewal skipped: the subscription ends with the certificate", "certificateNo", c.No, "orderId", c.OrderID)
 			return s.complete(ctx, owner, j)
 		}

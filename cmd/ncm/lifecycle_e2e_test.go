@@ -262,9 +262,19 @@ func TestLifecycleScenarioDNS(t *testing.T) {
 	}
 	wantStart := ts.clock.Now().Add(-7 * time.Minute).In(kst).Format("2006-01-02 15:04:05")
 	if v.listed.SubscriptionStartDt == nil || *v.listed.SubscriptionStartDt != wantStart || v.listed.SubscriptionYears != 1 ||
-		v.listed.RemainingDays == nil || *v.listed.RemainingDays != 364 || v.listed.ExtendableYears != 2 {
-		t.Errorf("ListOrders after issuance = start %v years %d remaining %v extendable %d; want %s, 1, 364, 2",
+		// The subscription ends a year after registration at 23:59:59 KST,
+		// like the certificates in it: 365 whole days from 10:22 today.
+		v.listed.RemainingDays == nil || *v.listed.RemainingDays != 365 || v.listed.ExtendableYears != 2 {
+		t.Errorf("ListOrders after issuance = start %v years %d remaining %v extendable %d; want %s, 1, 365, 2",
 			orDash(v.listed.SubscriptionStartDt), v.listed.SubscriptionYears, derefInt(v.listed.RemainingDays), v.listed.ExtendableYears, wantStart)
+	}
+	// No certificate outlives its order's subscription.
+	if v.listed.SubscriptionEndDt != nil && got.NotAfter != nil {
+		end, err1 := c.ParseDate(*v.listed.SubscriptionEndDt)
+		na, err2 := c.ParseDate(*got.NotAfter)
+		if err1 != nil || err2 != nil || na.After(end) {
+			t.Errorf("certificate notAfter %s is after the subscription end %s (%v %v)", *got.NotAfter, *v.listed.SubscriptionEndDt, err1, err2)
+		}
 	}
 	if v.got.TotalCount != 1 || v.got.OrderID != orderID {
 		t.Errorf("GetOrder totalCount %d orderId %q; want 1, %s", v.got.TotalCount, v.got.OrderID, orderID)
