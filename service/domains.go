@@ -192,6 +192,15 @@ func (s *Service) CreateEab(ctx context.Context, p *Principal, in NewEab) (*Crea
 	if in.Alias == "" || len(in.Alias) > 64 {
 		return nil, ncm.Invalid("alias", "is required, at most 64 characters")
 	}
+	if err := checkText("alias", in.Alias, 64); err != nil {
+		return nil, err
+	}
+	if err := checkText("contactEmail", in.ContactEmail, 254); err != nil { // RFC 5321's path limit
+		return nil, err
+	}
+	if in.ContactEmail != "" && (!strings.Contains(in.ContactEmail, "@") || strings.ContainsAny(in.ContactEmail, " ,;<>")) {
+		return nil, ncm.Invalid("contactEmail", "must be one e-mail address such as ops@example.com, got %q", in.ContactEmail)
+	}
 	if in.CertificateTypeCode == "NPO_01" && in.OrganizationNo <= 0 {
 		return nil, ncm.Invalid("organizationNo", "is required when certificateTypeCode is NPO_01")
 	}

@@ -29,8 +29,14 @@ func (s *Service) CreateOrganization(ctx context.Context, memberNo string, in Ne
 	if len(in.Country) != 2 || in.Country[0] < 'A' || in.Country[0] > 'Z' || in.Country[1] < 'A' || in.Country[1] > 'Z' {
 		return nil, ncm.Invalid("country", "must be a two-letter ISO 3166 code such as KR, got %q", in.Country)
 	}
-	if len(in.State) > 128 || len(in.Locality) > 128 {
-		return nil, ncm.Invalid("state", "state and locality are at most 128 characters")
+	for _, f := range []struct {
+		field, v string
+		max      int
+	}{{"organizationNameEng", in.NameEng, 64}, {"organizationNameKor", in.NameKor, 128},
+		{"businessRegistrationNo", in.BusinessRegistrationNo, 32}, {"state", in.State, 128}, {"locality", in.Locality, 128}} {
+		if err := checkText(f.field, f.v, f.max); err != nil {
+			return nil, err
+		}
 	}
 	o := &ncm.Organization{
 		MemberNo:                 memberNo,

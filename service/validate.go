@@ -3,6 +3,8 @@ package service
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ncmhq/ncm"
 )
@@ -111,4 +113,23 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// checkText checks a free-text field a person reads back (aliases, e-mail
+// addresses, organization names): at most max bytes of valid UTF-8 without
+// control or bidirectional-override characters, which would corrupt logs,
+// tables and mail headers when shown.
+func checkText(field, v string, max int) error {
+	if len(v) > max {
+		return ncm.Invalid(field, "is at most %d bytes, got %d", max, len(v))
+	}
+	if !utf8.ValidString(v) {
+		return ncm.Invalid(field, "must be valid UTF-8")
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return ncm.Invalid(field, "must not contain control characters (found %U)", r)
+		}
+	}
+	return nil
 }

@@ -88,6 +88,22 @@ func TestBadQueriesAndBodies(t *testing.T) {
 			}
 		}
 	})
+	t.Run("FreeTextFields", func(t *testing.T) {
+		for field, body := range map[string]map[string]any{
+			"alias":        {"validationMode": "DNS01", "certificateTypeCode": "NPD_01", "validityDays": 90, "alias": "a\u0000b\u202e"},
+			"contactEmail": {"validationMode": "DNS01", "certificateTypeCode": "NPD_01", "validityDays": 90, "alias": "ok", "contactEmail": strings.Repeat("x", 300) + "@example.com"},
+		} {
+			var out map[string]any
+			err := c.Do(t.Context(), http.MethodPost, "/api/v2/acme/account", nil, body, &out)
+			if err == nil || !strings.Contains(err.Error(), field) {
+				t.Errorf("%s: %v; want a 400 naming %s", field, err, field)
+			}
+		}
+		var list struct{ TotalCount int }
+		if err := c.Do(t.Context(), http.MethodGet, "/api/v2/acme/accounts", nil, nil, &list); err != nil || list.TotalCount != 0 {
+			t.Fatalf("refused EAB credentials were stored: %+v %v", list, err)
+		}
+	})
 	t.Run("IPAddressAsDomain", func(t *testing.T) {
 		for _, name := range []string{"10.0.0.1", "999.999.999.999", "host.123"} {
 			_, err := c.RequestAdvancedCertificate(t.Context(), ncpapi.AdvancedCertificateRequest{
