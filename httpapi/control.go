@@ -294,13 +294,19 @@ func (s *Server) handleMoveClock() http.Handler {
 // without fractional seconds), or a date alone, meaning midnight UTC.
 func ParseControlTime(v string) (time.Time, error) {
 	v = strings.TrimSpace(v)
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		if t, err = time.Parse(time.DateOnly, v); err != nil {
+			return time.Time{}, fmt.Errorf("%q is not a time; want RFC 3339 like 2027-01-01T00:00:00Z (or +09:00), or a date like 2027-01-01", v)
+		}
 	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		return t, nil
+	// The emulated clock is the real time plus a time.Duration, which spans
+	// only ±292 years: refuse what it cannot hold rather than clamp it.
+	// Certificates need nothing outside these bounds.
+	if t.Year() < 1971 || t.Year() > 2200 {
+		return time.Time{}, fmt.Errorf("%q is outside the years 1971-2200 the emulated clock can be set to", v)
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time; want RFC 3339 like 2027-01-01T00:00:00Z (or +09:00), or a date like 2027-01-01", v)
+	return t.UTC(), nil
 }
 
 // runDueJobs runs every job due at the (moved) clock. RunDueJobs claims

@@ -44,10 +44,15 @@ func keyPolicy(pub crypto.PublicKey, allowEd25519 bool) string {
 			return ""
 		}
 		return "Ed25519 keys are not allowed here; public CAs issue only for RSA and ECDSA keys, use RSA 2048+ or ECDSA P-256/P-384"
-	case nil:
-		return "the key algorithm is not supported; use RSA, ECDSA P-256/P-384 or Ed25519"
 	}
-	return fmt.Sprintf("key type %T is not supported; use RSA, ECDSA P-256/P-384 or Ed25519", pub)
+	use := "RSA 2048-4096 or ECDSA P-256/P-384"
+	if allowEd25519 {
+		use += " or Ed25519"
+	}
+	if pub == nil {
+		return "the key algorithm is not supported; use " + use
+	}
+	return fmt.Sprintf("key type %T is not supported; use %s", pub, use)
 }
 
 // DescribeKey returns the short form of a public key used in metadata and

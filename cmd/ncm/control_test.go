@@ -516,6 +516,14 @@ func TestControlValidation(t *testing.T) {
 			t.Fatalf("validation pass 999999 = exit %d, %q; want 1 with a message", code, errs)
 		}
 	})
+	t.Run("ErrClockOutOfRange", func(t *testing.T) {
+		for _, v := range []string{"0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z"} {
+			status, raw := ts.control(http.MethodPost, "/_ncm/v1/clock", testAdminToken, map[string]any{"set": v})
+			if status != http.StatusBadRequest || !strings.Contains(string(raw), `"field":"set"`) {
+				t.Fatalf("set %s = %d %s; want 400 naming set (not a silently clamped clock)", v, status, raw)
+			}
+		}
+	})
 	t.Run("ErrOutcome", func(t *testing.T) {
 		status, raw := ts.control(http.MethodPost, "/_ncm/v1/certificates/100001/validation", testAdminToken, map[string]any{"outcome": "maybe"})
 		if status != http.StatusBadRequest || !strings.Contains(string(raw), `"field":"outcome"`) {
