@@ -46,6 +46,9 @@ var postgresDialect = &dialect{
 	},
 }
 
+// postgresMaxConns is the size of a node's connection pool.
+const postgresMaxConns = 16
+
 // openPostgres opens a pool on dsn (postgres://...), shared by Read and
 // Write: PostgreSQL runs concurrent writers itself.
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
@@ -57,6 +60,11 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, openError(redactDSN(dsn), err)
 	}
+	// Bounded, so that several nodes stay well inside the server's
+	// max_connections (100 by default): a node rarely needs more than one
+	// connection per core for its writes and reads.
+	db.SetMaxOpenConns(postgresMaxConns)
+	db.SetMaxIdleConns(postgresMaxConns)
 	return &DB{write: db, read: db, d: postgresDialect}, nil
 }
 
