@@ -117,21 +117,9 @@ func (s *Server) handleRequestAdvancedCertificate() http.Handler {
 		if err != nil {
 			return err
 		}
-		st := cert.EffectiveStatus(s.Clock.Now())
 		writeOK(w, ncpapi.AdvancedCertificateResponse{
-			RowsResult: ncpapi.RowsResult{Result: success(), TotalRows: 1},
-			PaidCertificate: &ncpapi.PaidCertificate{
-				CertificateNo:    cert.No,
-				CertificateName:  cert.Name,
-				OrderID:          order.IDString(),
-				CertificateType:  string(cert.Type),
-				CommonName:       cert.CommonName,
-				DNSName:          strings.Join(cert.DNSNames, ","),
-				ValidationMethod: cert.ValidationMethod,
-				StatusCode:       ncpapi.FlexString(st.Code()),
-				StatusName:       st.Name(),
-				RegistDate:       ncpapi.FormatDate(cert.RegistDate, s.DisplayZone),
-			},
+			RowsResult:      ncpapi.RowsResult{Result: success(), TotalRows: 1},
+			PaidCertificate: s.paidCertificate(cert, order),
 		})
 		return nil
 	})

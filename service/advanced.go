@@ -41,8 +41,9 @@ func (s *Service) RequestAdvanced(ctx context.Context, p *Principal, req Advance
 	if !req.CertificateType.IsAdvanced() {
 		return nil, nil, ncm.Invalid("certificateType", "must be %s (Advanced DV) or %s (Advanced OV), got %q", ncm.TypePaidDV, ncm.TypePaidOV, req.CertificateType)
 	}
-	if req.ValidationMethod != ncm.ValidationDNS && req.ValidationMethod != ncm.ValidationPersistentDNS {
-		return nil, nil, ncm.Invalid("validationMethod", "must be %q (one-time DNS TXT) or %q (persistent DNS TXT), got %q", ncm.ValidationDNS, ncm.ValidationPersistentDNS, req.ValidationMethod)
+	names, csr, err := checkCSRRequest(req.ValidationMethod, req.CommonName, req.DNSNames, req.CSR)
+	if err != nil {
+		return nil, nil, err
 	}
 	years, err := subscriptionYears(req.SubscriptionPeriod)
 	if err != nil {
@@ -53,17 +54,6 @@ func (s *Service) RequestAdvanced(ctx context.Context, p *Principal, req Advance
 	}
 	if req.CertificateType == ncm.TypePaidDV && req.OrganizationNo != 0 {
 		return nil, nil, ncm.Invalid("organizationNo", "is only for %s; leave it out for %s", ncm.TypePaidOV, ncm.TypePaidDV)
-	}
-	names, err := domainList(req.CommonName, req.DNSNames)
-	if err != nil {
-		return nil, nil, err
-	}
-	csr, err := pki.ParseCSR(req.CSR)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkCSRNames(csr, names); err != nil {
-		return nil, nil, err
 	}
 
 	now := s.Now()
@@ -122,6 +112,28 @@ func (s *Service) RequestAdvanced(ctx context.Context, p *Principal, req Advance
 		return issued, order, nil
 	}
 	return cert, order, nil
+}
+
+// checkCSRRequest checks what every CSR-based request (an Advanced
+// request, a reissue) carries: the validation method, the names (the
+// certificate's SAN list, common name first) and a CSR that names nothing
+// else.
+func checkCSRRequest(method, commonName string, dnsNames []string, csrPEM string) ([]string, *x509.CertificateRequest, error) {
+	if method != ncm.ValidationDNS && method != ncm.ValidationPersistentDNS {
+		return nil, nil, ncm.Invalid("validationMethod", "must be %q (one-time DNS TXT) or %q (persistent DNS TXT), got %q", ncm.ValidationDNS, ncm.ValidationPersistentDNS, method)
+	}
+	names, err := domainList(commonName, dnsNames)
+	if err != nil {
+		return nil, nil, err
+	}
+	csr, err := pki.ParseCSR(csrPEM)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkCSRNames(csr, names); err != nil {
+		return nil, nil, err
+	}
+	return names, csr, nil
 }
 
 func subscriptionYears(period string) (int, error) {

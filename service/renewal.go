@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ncmhq/ncm"
-	"github.com/ncmhq/ncm/pki"
 )
 
 // isIssuedNormal reports whether st is one of the "Normal" statuses of an
@@ -201,18 +200,8 @@ func (s *Service) Reissue(ctx context.Context, p *Principal, no int64, req Reiss
 	if err := s.checkNewName("certificateName", req.CertificateName); err != nil {
 		return nil, nil, err
 	}
-	if req.ValidationMethod != ncm.ValidationDNS && req.ValidationMethod != ncm.ValidationPersistentDNS {
-		return nil, nil, ncm.Invalid("validationMethod", "must be %q (one-time DNS TXT) or %q (persistent DNS TXT), got %q", ncm.ValidationDNS, ncm.ValidationPersistentDNS, req.ValidationMethod)
-	}
-	names, err := domainList(req.CommonName, req.DNSNames)
+	names, csr, err := checkCSRRequest(req.ValidationMethod, req.CommonName, req.DNSNames, req.CSR)
 	if err != nil {
-		return nil, nil, err
-	}
-	csr, err := pki.ParseCSR(req.CSR)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkCSRNames(csr, names); err != nil {
 		return nil, nil, err
 	}
 	now := s.Now()
