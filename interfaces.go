@@ -122,6 +122,9 @@ type Tx interface {
 	UpdateCertificate(ctx context.Context, c *Certificate) error
 	// ListAdvanced pages over the member's orders holding Advanced
 	// certificates that match f, orders by ID, certificates by number.
+	// Listed certificates carry metadata only: CSRPEM, CertificatePEM,
+	// ChainPEM and PrivateKeySealed are left empty (read one certificate
+	// for those).
 	ListAdvanced(ctx context.Context, memberNo string, f AdvancedFilter) (*AdvancedPage, error)
 
 	// AppendEvent stores e, assigning e.ID.

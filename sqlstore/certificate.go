@@ -83,6 +83,33 @@ func certificateDest(c *ncm.Certificate) []any {
 	}
 }
 
+// unlistedColumns are the certificate columns no listing shows: the PEM
+// and the sealed key, most of a row's bytes. ListAdvanced leaves them out
+// (its certificates have those fields empty), so a page does not copy
+// kilobytes per row it never renders.
+var unlistedColumns = map[string]bool{"csr_pem": true, "certificate_pem": true, "chain_pem": true, "private_key_sealed": true}
+
+// listedColumns are certificateColumns without unlistedColumns, and
+// listedIndex their positions in certificateColumns.
+var listedColumns, listedIndex = func() (cols []string, idx []int) {
+	for i, c := range certificateColumns {
+		if !unlistedColumns[c] {
+			cols, idx = append(cols, c), append(idx, i)
+		}
+	}
+	return cols, idx
+}()
+
+// certificateListDest is certificateDest for listedColumns.
+func certificateListDest(c *ncm.Certificate) []any {
+	all := certificateDest(c)
+	dest := make([]any, len(listedIndex))
+	for i, j := range listedIndex {
+		dest[i] = all[j]
+	}
+	return dest
+}
+
 // The statements below are built once from the column lists, so a column
 // added to a list reaches every statement.
 var (
@@ -267,7 +294,7 @@ func advancedPageQuery(cond string) string {
 // after cond, it leads SQLite to search the index from the page's first
 // order to the member's last instead of to the page's last order.
 func advancedListQuery(cond string) string {
-	return "SELECT " + prefixed("o", orderColumns) + ", " + prefixed("c", certificateColumns) +
+	return "SELECT " + prefixed("o", orderColumns) + ", " + prefixed("c", listedColumns) +
 		" FROM certificate c, cert_order o WHERE o.id = c.order_id AND " + cond + " ORDER BY c.order_id, c.no"
 }
 
@@ -343,7 +370,7 @@ func (t *tx) listAdvancedRows(ctx context.Context, page *ncm.AdvancedPage, query
 	defer rows.Close()
 	for rows.Next() {
 		o, c := &ncm.Order{}, &ncm.Certificate{}
-		if err := rows.Scan(append(orderDest(o), certificateDest(c)...)...); err != nil {
+		if err := rows.Scan(append(orderDest(o), certificateListDest(c)...)...); err != nil {
 			return ncm.Internal(err)
 		}
 		if n := len(page.Orders); n == 0 || page.Orders[n-1].Order.ID != o.ID {
