@@ -77,7 +77,18 @@ func (t *tx) ListCertificates(ctx context.Context, memberNo string, f ncm.Certif
 // CertificateByFingerprint returns the member's live certificate with this
 // leaf fingerprint, the lowest number first should there be several (there
 // cannot be through the API, which refuses duplicates).
+//
+// Inside a Write it first queues behind every other intake (the counters
+// lock, which creating a certificate takes too), so a duplicate check and
+// the write after it cannot interleave with another upload of the same
+// certificate on another node, whether that is a new import or a renewal
+// registration.
 func (t *tx) CertificateByFingerprint(ctx context.Context, memberNo, fingerprint string) (*ncm.Certificate, error) {
+	if t.write {
+		if err := t.lockCounters(ctx); err != nil {
+			return nil, err
+		}
+	}
 	c := &ncm.Certificate{}
 	err := t.queryRow(ctx, selectCertificate+" WHERE "+liveMatch+" AND fingerprint = ? ORDER BY no LIMIT 1",
 		memberNo, fingerprint).Scan(certificateDest(c)...)

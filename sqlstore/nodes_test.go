@@ -188,3 +188,78 @@ func TestReadDecideWriteIsExclusive(t *testing.T) {
 		})
 	}
 }
+
+// TestDuplicateCheckIsExclusive: on two nodes at once, one uploads a
+// certificate as new (create, then check the fingerprint is not taken) and
+// the other as a renewal of an existing certificate (check, then update the
+// fingerprint). At most one of them may end with the fingerprint: the
+// look-up inside a Write queues behind every other intake.
+func TestDuplicateCheckIsExclusive(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			dsn := b.newDSN(t)
+			nodes := []ncm.Store{MustOpen(t, dsn), MustOpen(t, dsn)}
+			member := MustMember(t, nodes[0])
+			ctx := context.Background()
+			errDuplicate := errors.New("duplicate")
+			for round := range 10 {
+				fp := fmt.Sprintf("fp-%02d", round)
+				var target int64
+				MustWrite(t, nodes[0], func(tx ncm.Tx) error {
+					c := external(member, fmt.Sprintf("old-%02d", round), fmt.Sprintf("old-fp-%02d", round))
+					if err := tx.CreateCertificate(ctx, c); err != nil {
+						return err
+					}
+					target = c.No
+					return nil
+				})
+				var wg sync.WaitGroup
+				wg.Go(func() { // a new import of fp
+					err := nodes[0].Write(ctx, func(tx ncm.Tx) error {
+						c := external(member, fmt.Sprintf("new-%02d", round), fp)
+						if err := tx.CreateCertificate(ctx, c); err != nil {
+							return err
+						}
+						if other, err := tx.CertificateByFingerprint(ctx, member, fp); err == nil && other.No != c.No {
+							return errDuplicate
+						}
+						return nil
+					})
+					if err != nil && !errors.Is(err, errDuplicate) {
+						t.Errorf("import: %v", err)
+					}
+				})
+				wg.Go(func() { // a renewal registration of target with fp
+					err := nodes[1].Write(ctx, func(tx ncm.Tx) error {
+						c, err := tx.CertificateByNo(ctx, target)
+						if err != nil {
+							return err
+						}
+						if other, err := tx.CertificateByFingerprint(ctx, member, fp); err == nil && other.No != c.No {
+							return errDuplicate
+						}
+						c.Fingerprint = fp
+						return tx.UpdateCertificate(ctx, c)
+					})
+					if err != nil && !errors.Is(err, errDuplicate) {
+						t.Errorf("renewal: %v", err)
+					}
+				})
+				wg.Wait()
+				var n int
+				MustRead(t, nodes[0], func(tx ncm.Tx) error {
+					page, err := tx.ListCertificates(ctx, member, ncm.CertificateFilter{})
+					for _, c := range page.Certificates {
+						if c.Fingerprint == fp {
+							n++
+						}
+					}
+					return err
+				})
+				if n != 1 {
+					t.Fatalf("round %d: %d certificates hold fingerprint %s, want exactly 1", round, n, fp)
+				}
+			}
+		})
+	}
+}

@@ -208,6 +208,21 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
 }
 
+// lockCounters takes, once per transaction, the lock of the counters rows
+// (PostgreSQL; SQLite's single writer needs none). Writes that take numbers
+// queue on it, and so do check-then-write steps that must not interleave
+// with them (see CertificateByFingerprint).
+func (t *tx) lockCounters(ctx context.Context) error {
+	if t.d.lockCounters == "" || t.countersLocked {
+		return nil
+	}
+	if _, err := t.exec(ctx, t.d.lockCounters); err != nil {
+		return ncm.Internal(err)
+	}
+	t.countersLocked = true
+	return nil
+}
+
 // forUpdate returns the row-locking suffix for a single-row read that a
 // Write transaction may act on (see dialect.lockRow).
 func (t *tx) forUpdate() string {
@@ -221,11 +236,8 @@ func (t *tx) forUpdate() string {
 // transaction, so a rolled-back write gives its number back, and it locks the
 // counter row, so concurrent writers on PostgreSQL never get the same number.
 func (t *tx) next(ctx context.Context, counter string) (int64, error) {
-	if t.d.lockCounters != "" && !t.countersLocked {
-		if _, err := t.exec(ctx, t.d.lockCounters); err != nil {
-			return 0, ncm.Internal(err)
-		}
-		t.countersLocked = true
+	if err := t.lockCounters(ctx); err != nil {
+		return 0, err
 	}
 	var n int64
 	err := t.queryRow(ctx,
