@@ -277,18 +277,6 @@ func (t *tx) UpdateCertificate(ctx context.Context, c *ncm.Certificate) error {
 // them identical, literals included. TestListAdvancedPlan checks the plans.
 const advancedMatch = `c.member_no = ? AND c.type IN ('NCP_PAID_DV_01', 'NCP_PAID_OV_01') AND c.status <> -6`
 
-// advancedCountQuery counts the orders the certificates matching cond belong to.
-func advancedCountQuery(cond string) string {
-	return "SELECT COUNT(DISTINCT c.order_id) FROM certificate c WHERE " + cond
-}
-
-// advancedPageQuery returns the order IDs of one page; its last two
-// parameters are LIMIT and OFFSET.
-func advancedPageQuery(cond string) string {
-	return "SELECT DISTINCT c.order_id FROM certificate c WHERE " + cond +
-		" AND c.order_id IS NOT NULL ORDER BY c.order_id LIMIT ? OFFSET ?"
-}
-
 // advancedListQuery returns the certificates matching cond with their
 // orders. The join term comes first on purpose: written as JOIN ... ON, or
 // after cond, it leads SQLite to search the index from the page's first

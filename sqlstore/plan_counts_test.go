@@ -28,6 +28,7 @@ func TestListAdvancedCountPlans(t *testing.T) {
 		"page":  {advancedOrderPage, "advanced_order USING PRIMARY KEY (member_no=?)"},
 		"named": {advancedListNamed, "sqlite_autoindex_certificate_1 (member_no=? AND name=?)"},
 		"range": {advancedListRange, "(member_no=? AND order_id>? AND order_id<?)"},
+		"all":   {advancedListAll, "(member_no=?)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			n := strings.Count(tc.query, "?")

@@ -115,23 +115,12 @@ func printAdvancedTable(w io.Writer, orders []ncpapi.AdvancedOrder) {
 // listing (field case C39): the list is printed, the warnings go to stderr,
 // and the exit code is 3.
 func checkDates(stderr io.Writer, c *client.Client, orders []ncpapi.AdvancedOrder) error {
-	bad := 0
-	for _, o := range orders {
-		for _, cert := range o.Certificates {
-			for field, v := range map[string]*string{"notAfter": cert.NotAfter, "notBefore": cert.NotBefore,
-				"issueDate": cert.IssueDate, "revokeDate": cert.RevokeDate, "registDate": &cert.RegistDate, "updateDate": &cert.UpdateDate} {
-				if v == nil || *v == "" {
-					continue
-				}
-				if _, err := c.ParseDate(*v); err != nil {
-					bad++
-					fmt.Fprintf(stderr, "ncm: warning: certificate %d: %s: %v\n", cert.CertificateNo, field, err)
-				}
-			}
-		}
+	problems := c.DateProblems(orders)
+	for _, p := range problems {
+		fmt.Fprintf(stderr, "ncm: warning: %v\n", p)
 	}
-	if bad > 0 {
-		return partialError{fmt.Errorf("%d date(s) could not be read; the rest of the list is complete", bad)}
+	if len(problems) > 0 {
+		return partialError{fmt.Errorf("%d date(s) could not be read; the rest of the list is complete", len(problems))}
 	}
 	return nil
 }
@@ -253,7 +242,7 @@ exactly as it will be sent (a full URL also works). The timestamp is valid for
 			if err != nil {
 				return err
 			}
-			ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+			ts := ncpsig.Timestamp(time.Now())
 			sig := ncpsig.Sign(method, target, ts, cfg.AccessKey, cfg.SecretKey)
 			out := cmd.OutOrStdout()
 			switch format {
